@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Starts PostgreSQL, RabbitMQ and a local Kafka broker when they are not answering,
+# using the machine's own service commands, and waits until each one answers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {
+  local name=$1 port=$2 seconds=$3
+  for _ in $(seq "$seconds"); do
+    if port_open "$port"; then echo "$name answers on $port"; return 0; fi
+    sleep 1
+  done
+  echo "ERROR: $name did not answer on 127.0.0.1:$port within ${seconds}s" >&2
+  return 1
+}
+
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  echo "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+fi
+for _ in $(seq 60); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+pg_isready -h 127.0.0.1 -p 5432
+
+if ! port_open 5672; then
+  echo "starting RabbitMQ"
+  rabbitmq-server -detached
+fi
+wait_port RabbitMQ 5672 90

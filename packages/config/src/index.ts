@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/** Thrown at start-up when variables are missing or invalid; lists every problem at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** An environment flag: `true/1/yes/on` or `false/0/no/off`, case-insensitive. */
+export const envBoolean = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', 'TRUE', 'FALSE', 'True', 'False'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => ['true', '1', 'yes', 'on'].includes(value.toLowerCase()));
+
+/** A TCP port number. */
+export const envPort = (fallback: number) =>
+  z.coerce.number().int().min(0).max(65535).default(fallback);
+
+/** A whole number with a lower bound. */
+export const envInt = (fallback: number, min = 0) =>
+  z.coerce.number().int().min(min).default(fallback);
+
+/** Variables every service reads: database, logging and metrics. */
+export const baseConfig = {
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  PROMETHEUS_ENABLED: envBoolean(true),
+  PROMETHEUS_PORT: envPort(9090),
+};
+
+/** The database of a service that owns tables. */
+export const databaseConfig = {
+  DATABASE_URL: z.string().min(1),
+};
+
+/** The message broker: RabbitMQ (`AMQP_*`) or Kafka (`KAFKA_*`); exactly one is enabled. */
+export const busConfig = {
+  AMQP_ENABLED: envBoolean(true),
+  AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
+  AMQP_EXCHANGE: z.string().default('readur-events'),
+  AMQP_QUEUE: z.string().optional(),
+  AMQP_PREFETCH: envInt(16, 1),
+  KAFKA_ENABLED: envBoolean(false),
+  KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
+  KAFKA_TOPIC: z.string().default('readur-events'),
+  KAFKA_CONSUMER_GROUP: z.string().optional(),
+};
+
+/** Parses `env` against `shape` once; every invalid variable is reported together. */
+export function loadConfig<S extends z.ZodRawShape>(
+  shape: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<z.ZodObject<S>> {
+  const result = z.object(shape).safeParse(env);
+  if (result.success) return result.data;
+
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    const value = env[name];
+    return value === undefined ? `${name}: required but not set` : `${name}: ${issue.message}`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** The variable names a config shape reads (for docs and for compose/k8s drift tests). */
+export function configVariables(shape: z.ZodRawShape): string[] {
+  return Object.keys(shape).sort();
+}

@@ -1,0 +1,3 @@
+export * from './events';
+export * from './envelope';
+export * from './json-schema';

@@ -1,0 +1,101 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import client from 'prom-client';
+
+/** One process's metrics: a registry with default process metrics and the shared names. */
+export interface Metrics {
+  registry: client.Registry;
+  httpRequestDuration: client.Histogram<'method' | 'route' | 'status'>;
+  httpRequestsTotal: client.Counter<'method' | 'route' | 'status'>;
+  busPublished: client.Counter<'event' | 'transport'>;
+  busConsumed: client.Counter<'event' | 'outcome' | 'transport'>;
+  counter<L extends string>(name: string, help: string, labels?: L[]): client.Counter<L>;
+  gauge<L extends string>(name: string, help: string, labels?: L[]): client.Gauge<L>;
+  histogram<L extends string>(
+    name: string,
+    help: string,
+    labels?: L[],
+    buckets?: number[],
+  ): client.Histogram<L>;
+}
+
+/** Creates the registry of one service, labelled with its name. */
+export function createMetrics(service: string): Metrics {
+  const registry = new client.Registry();
+  registry.setDefaultLabels({ service });
+  client.collectDefaultMetrics({ register: registry });
+
+  const counter = <L extends string>(name: string, help: string, labels: L[] = []) =>
+    (registry.getSingleMetric(name) as client.Counter<L> | undefined) ??
+    new client.Counter<L>({ name, help, labelNames: labels, registers: [registry] });
+  const gauge = <L extends string>(name: string, help: string, labels: L[] = []) =>
+    (registry.getSingleMetric(name) as client.Gauge<L> | undefined) ??
+    new client.Gauge<L>({ name, help, labelNames: labels, registers: [registry] });
+  const histogram = <L extends string>(
+    name: string,
+    help: string,
+    labels: L[] = [],
+    buckets?: number[],
+  ) =>
+    (registry.getSingleMetric(name) as client.Histogram<L> | undefined) ??
+    new client.Histogram<L>({ name, help, labelNames: labels, buckets, registers: [registry] });
+
+  return {
+    registry,
+    counter,
+    gauge,
+    histogram,
+    httpRequestDuration: histogram(
+      'http_request_duration_seconds',
+      'HTTP request duration in seconds',
+      ['method', 'route', 'status'],
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    ),
+    httpRequestsTotal: counter('http_requests_total', 'HTTP requests answered', [
+      'method',
+      'route',
+      'status',
+    ]),
+    busPublished: counter('bus_messages_published_total', 'Events published', [
+      'event',
+      'transport',
+    ]),
+    busConsumed: counter('bus_messages_consumed_total', 'Events consumed, by outcome', [
+      'event',
+      'outcome',
+      'transport',
+    ]),
+  };
+}
+
+/** Serves `GET /metrics` on its own port; resolves with the server once it listens. */
+export async function startMetricsServer(
+  metrics: Metrics,
+  port: number,
+  host = '0.0.0.0',
+): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'Not found', code: 'NOT_FOUND' }));
+      return;
+    }
+    metrics.registry.metrics().then(
+      (body) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(body);
+      },
+      (error: Error) => {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(error.message);
+      },
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return server;
+}
+
+/** The port a started server listens on (useful when started on port 0). */
+export function serverPort(server: http.Server): number {
+  return (server.address() as AddressInfo).port;
+}

@@ -1,0 +1,5 @@
+export * from './app';
+export * from './errors.middleware';
+export * from './server';
+export * from './validate';
+export { AppError } from '@readur/errors';

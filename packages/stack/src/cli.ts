@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { startStack } from './stack';
+
+const HELP = `Usage: pnpm start [-- options]
+
+Starts every Readur service on this machine against the local PostgreSQL and RabbitMQ
+(migrations run first), prints where the API listens, and stops cleanly on Ctrl-C.
+
+Options:
+  --port <n>          gateway port (default 8080)
+  --ocr-workers <n>   ocr-worker processes to run (default 1)
+  --quiet             do not print the services' log lines
+  -h, --help          show this help
+
+Environment (optional): DATABASE_URL (default postgres://postgres@127.0.0.1:5432/readur),
+AMQP_URL, AMQP_EXCHANGE, INTERNAL_API_TOKEN (generated when unset), ADMIN_USERNAME,
+ADMIN_PASSWORD (generated and printed once when unset), OCR_LANGUAGES, OCR_CONCURRENCY,
+STORAGE_PATH, LOG_LEVEL. See README.md for every variable.
+`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '8080' },
+      'ocr-workers': { type: 'string', default: '1' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+
+  const output = values.quiet
+    ? undefined
+    : (service: string, line: string) => process.stdout.write(`${service.padEnd(12)} ${line}\n`);
+  console.log('starting Readur: auth, document, ocr-worker, gateway ...');
+  const stack = await startStack({
+    gatewayPort: Number(values.port),
+    ocrWorkers: Number(values['ocr-workers']),
+    output,
+  });
+  console.log(`\nReadur API listening on ${stack.gatewayUrl} (Ctrl-C stops it)\n`);
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping Readur ...');
+    stack.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(`readur: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,3 @@
+export * from './environment';
+export * from './service.process';
+export * from './stack';

@@ -1,0 +1,155 @@
+import path from 'node:path';
+import { ensureDatabase, freePort, generateSecret } from './environment';
+import {
+  spawnService,
+  waitUntilReady,
+  type OutputSink,
+  type ServiceProcess,
+} from './service.process';
+
+/** How to start the stack; everything has a local default. */
+export interface StackOptions {
+  /** Repository root (where `services/` is). */
+  root?: string;
+  /** The gateway's port; 0 picks a free one. */
+  gatewayPort?: number;
+  /** How many ocr-worker processes to run. */
+  ocrWorkers?: number;
+  databaseUrl?: string;
+  amqpUrl?: string;
+  /** Exchange name; tests use a unique one so stacks never see each other's events. */
+  exchange?: string;
+  storagePath?: string;
+  /** Extra environment for every service (e.g. `OCR_LANGUAGES`, `MAX_UPLOAD_SIZE_MB`). */
+  env?: Record<string, string>;
+  output?: OutputSink;
+  /** Give every service its own free port instead of the documented defaults. */
+  randomPorts?: boolean;
+}
+
+/** A running stack. */
+export interface Stack {
+  gatewayUrl: string;
+  documentUrl: string;
+  internalToken: string;
+  services: ServiceProcess[];
+  /** Starts one more ocr-worker process. */
+  addOcrWorker(): Promise<ServiceProcess>;
+  /** Stops every process gracefully, the gateway first and the workers last. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_PORTS = { gateway: 8080, auth: 8081, document: 8082, ocr: 8083 };
+
+async function pickPorts(options: StackOptions) {
+  if (!options.randomPorts) {
+    return { ...DEFAULT_PORTS, gateway: options.gatewayPort ?? DEFAULT_PORTS.gateway };
+  }
+  return {
+    gateway: options.gatewayPort || (await freePort()),
+    auth: await freePort(),
+    document: await freePort(),
+    ocr: 0,
+  };
+}
+
+/**
+ * Starts auth, document, ocr-worker(s) and the gateway as child processes from their
+ * compiled `dist/main.js`, waits until each is ready, and returns their addresses.
+ * Each service runs its own migrations at start-up.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const root = options.root ?? path.resolve(__dirname, '../../..');
+  const ports = await pickPorts(options);
+  const internalToken = process.env.INTERNAL_API_TOKEN ?? generateSecret();
+  const databaseUrl =
+    options.databaseUrl ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/readur';
+  await ensureDatabase(databaseUrl);
+
+  const common: Record<string, string> = {
+    DATABASE_URL: databaseUrl,
+    AMQP_URL: options.amqpUrl ?? process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+    AMQP_EXCHANGE: options.exchange ?? process.env.AMQP_EXCHANGE ?? 'readur-events',
+    INTERNAL_API_TOKEN: internalToken,
+    PROMETHEUS_ENABLED: options.randomPorts ? 'false' : (process.env.PROMETHEUS_ENABLED ?? 'true'),
+    ...options.env,
+  };
+  const url = (port: number) => `http://127.0.0.1:${port}`;
+  const script = (service: string) => path.join(root, 'services', service, 'dist', 'main.js');
+  const started: ServiceProcess[] = [];
+
+  const start = async (
+    name: string,
+    service: string,
+    env: Record<string, string>,
+    port: number,
+  ) => {
+    const child = spawnService(
+      name,
+      script(service),
+      { ...common, ...env },
+      url(port),
+      options.output,
+    );
+    started.push(child);
+    await waitUntilReady(child, '/api/health/ready');
+    return child;
+  };
+
+  let workerCount = 0;
+  const addOcrWorker = async () => {
+    workerCount += 1;
+    const port = options.randomPorts ? await freePort() : ports.ocr + (workerCount - 1) * 10;
+    return start(
+      `ocr-worker-${workerCount}`,
+      'ocr-worker',
+      {
+        PORT: String(port),
+        PROMETHEUS_PORT: String(9103 + (workerCount - 1) * 10),
+        DOCUMENT_SERVICE_URL: url(ports.document),
+      },
+      port,
+    );
+  };
+
+  try {
+    await start('auth', 'auth', { PORT: String(ports.auth), PROMETHEUS_PORT: '9101' }, ports.auth);
+    await start(
+      'document',
+      'document',
+      {
+        PORT: String(ports.document),
+        PROMETHEUS_PORT: '9102',
+        STORAGE_PATH: options.storagePath ?? path.join(root, '.data', 'documents'),
+      },
+      ports.document,
+    );
+    for (let i = 0; i < (options.ocrWorkers ?? 1); i += 1) await addOcrWorker();
+    await start(
+      'gateway',
+      'gateway',
+      {
+        PORT: String(ports.gateway),
+        PROMETHEUS_PORT: '9100',
+        AUTH_SERVICE_URL: url(ports.auth),
+        DOCUMENT_SERVICE_URL: url(ports.document),
+      },
+      ports.gateway,
+    );
+  } catch (error) {
+    await Promise.all(started.map((child) => child.stop(5_000)));
+    throw error;
+  }
+
+  const stop = async () => {
+    for (const child of [...started].reverse()) await child.stop();
+  };
+  return {
+    gatewayUrl: url(ports.gateway),
+    documentUrl: url(ports.document),
+    internalToken,
+    services: started,
+    addOcrWorker,
+    stop,
+  };
+}

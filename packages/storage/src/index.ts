@@ -1,0 +1,4 @@
+export * from './storage.types';
+export * from './storage.error';
+export * from './storage.key';
+export * from './local.storage';

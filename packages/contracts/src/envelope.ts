@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
   EVENT_NAMES,
@@ -107,4 +107,17 @@ export function toWebhookBody(envelope: AnyEnvelope, webhookId: string): Webhook
     Object.entries(envelope.data).filter(([field]) => !hidden.has(field)),
   );
   return { event: envelope.event, timestamp: envelope.timestamp, webhook_id: webhookId, data };
+}
+
+/**
+ * A stable event id derived from the message that caused the event: a worker that handles
+ * the same message twice (after a crash) publishes the same id, so inboxes and webhook
+ * receivers drop the repeat. Shaped as an RFC 4122 version-5 (name-based, SHA-1) uuid.
+ */
+export function deriveEventId(causeId: string, event: EventName): string {
+  const hash = createHash('sha1').update(`${causeId}/${event}`).digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

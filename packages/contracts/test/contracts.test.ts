@@ -7,6 +7,7 @@ import {
   asyncApiDocument,
   createEnvelope,
   decodeEnvelope,
+  deriveEventId,
   jsonSchemaFiles,
   toWebhookBody,
   type EventData,
@@ -91,6 +92,19 @@ describe('envelopes', () => {
 
     expect(result.ok).toBe(false);
     expect(!result.ok && result.error).toMatch(message);
+  });
+});
+
+describe('derived event ids', () => {
+  it('when derived twice from the same cause, then they are equal and valid uuids', () => {
+    const cause = createEnvelope(EVENT.ocrCompleted, ocrCompleted()).id;
+
+    const first = deriveEventId(cause, EVENT.ocrCompleted);
+
+    expect(first).toBe(deriveEventId(cause, EVENT.ocrCompleted));
+    expect(first).not.toBe(deriveEventId(cause, EVENT.ocrFailed));
+    expect(first).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(() => createEnvelope(EVENT.ocrCompleted, ocrCompleted(), { id: first })).not.toThrow();
   });
 });
 

@@ -1,0 +1,105 @@
+import { createBus } from '@readur/bus';
+import { EVENT } from '@readur/contracts';
+import { createApp, finishApp, listen, onShutdownSignal } from '@readur/http';
+import { createLogger } from '@readur/logger';
+import { createMetrics, startMetricsServer } from '@readur/metrics';
+import { ocrWorkerConfigShape, loadOcrWorkerConfig, type OcrWorkerConfig } from './config';
+import { createDocumentCreatedConsumer } from './consumers/document-created.consumer';
+import { DocumentClient } from './data/document.client';
+import { Extractor } from './domain';
+
+/** The subscription name: the durable queue / consumer group shared by every replica. */
+export const OCR_SUBSCRIPTION = 'ocr-worker';
+
+/** A running worker. */
+export interface RunningOcrWorker {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts one ocr-worker replica: an OCR engine pool, the consumer, and a health endpoint. */
+export async function startOcrWorker(config: OcrWorkerConfig): Promise<RunningOcrWorker> {
+  const logger = createLogger('ocr-worker', config.LOG_LEVEL);
+  const metrics = createMetrics('ocr-worker');
+  const extractor = new Extractor({
+    languages: config.OCR_LANGUAGES,
+    concurrency: config.OCR_CONCURRENCY,
+    maxImagePixels: config.OCR_MAX_IMAGE_PIXELS,
+    workerTimeoutMs: config.OCR_TIMEOUT_SECONDS * 1000,
+  });
+  const documents = new DocumentClient(config.DOCUMENT_SERVICE_URL, config.INTERNAL_API_TOKEN);
+  const bus = createBus(config, { service: 'ocr-worker', logger, metrics });
+
+  const handler = createDocumentCreatedConsumer({
+    bus,
+    documents,
+    extractor,
+    logger,
+    metrics,
+    languages: config.OCR_LANGUAGES,
+    maxAttempts: config.OCR_MAX_ATTEMPTS,
+  });
+  await bus.subscribe({
+    name: OCR_SUBSCRIPTION,
+    events: [EVENT.documentCreated],
+    handler,
+    retry: { maxAttempts: config.OCR_MAX_ATTEMPTS, backoffMs: [config.OCR_RETRY_DELAY_MS] },
+  });
+
+  const app = createApp({
+    service: 'ocr-worker',
+    logger,
+    metrics,
+    readiness: { broker: () => bus.check(), document_service: () => documents.check() },
+  });
+  const server = await listen(finishApp(app, logger), config.PORT);
+  const metricsServer = config.PROMETHEUS_ENABLED
+    ? await startMetricsServer(metrics, config.PROMETHEUS_PORT)
+    : undefined;
+  logger.info('ocr-worker started', {
+    port: server.port,
+    languages: config.OCR_LANGUAGES,
+    concurrency: config.OCR_CONCURRENCY,
+  });
+
+  const close = async () => {
+    await bus.close();
+    await extractor.close();
+    await server.close();
+    await new Promise((resolve) =>
+      metricsServer ? metricsServer.close(resolve) : resolve(undefined),
+    );
+  };
+  return { port: server.port, close };
+}
+
+const HELP = `Usage: node services/ocr-worker/dist/main.js [--help]
+
+Consumes document.created, extracts text (PDF text layer, OCR with tesseract.js for scans
+and images, decoding for text files) and publishes ocr.completed or ocr.failed.
+
+Environment (default):
+${Object.keys(ocrWorkerConfigShape)
+  .sort()
+  .map((name) => `  ${name}`)
+  .join('\n')}
+See README.md for what each variable means.
+`;
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const config = loadOcrWorkerConfig();
+  const worker = await startOcrWorker(config);
+  const logger = createLogger('ocr-worker', config.LOG_LEVEL);
+  onShutdownSignal(logger, () => worker.close());
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(`ocr-worker: ${(error as Error).message}`);
+    process.exit(1);
+  });
+}

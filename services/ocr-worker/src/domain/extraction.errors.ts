@@ -1,0 +1,33 @@
+/** Why a document could not be turned into text; stable values, stored with the document. */
+export type OcrFailureReason =
+  'encrypted' | 'corrupt' | 'unsupported_format' | 'too_large' | 'timeout';
+
+/**
+ * An expected extraction failure: the input is at fault, not the worker, so the caller marks
+ * the document as failed instead of retrying.
+ */
+export class ExtractionError extends Error {
+  /** Machine code, e.g. `EXTRACTION_ENCRYPTED`, for logs and API responses. */
+  readonly code: string;
+
+  constructor(
+    readonly reason: OcrFailureReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ExtractionError';
+    this.code = `EXTRACTION_${reason.toUpperCase()}`;
+  }
+}
+
+/** True when `error` is an expected extraction failure (as opposed to a bug). */
+export function isExtractionError(error: unknown): error is ExtractionError {
+  return error instanceof ExtractionError;
+}
+
+/** A short description of an underlying error, safe to put into an ExtractionError message. */
+export function describeCause(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > 200 ? `${message.slice(0, 200)}...` : message;
+}

@@ -1,0 +1,56 @@
+/** A document as stored: its bytes plus what the uploader told us about them. */
+export interface ExtractionInput {
+  bytes: Buffer;
+  mimeType: string;
+  filename: string;
+}
+
+/** How a page's text was obtained. */
+export type ExtractionMethod = 'text-layer' | 'ocr' | 'plain-text';
+
+/** The text of one page; `page` is 1-based. */
+export interface ExtractedPage {
+  page: number;
+  text: string;
+  /** 0-100; exact text (text layer, plain text) is 100. */
+  confidence: number;
+  method: ExtractionMethod;
+}
+
+/** The whole document's text, pages in document order. */
+export interface ExtractionResult {
+  pages: ExtractedPage[];
+  pageCount: number;
+  /** Page texts joined by a blank line. */
+  text: string;
+  /** Mean confidence of the pages that yielded text; 0 when no page did. */
+  confidence: number;
+  wordCount: number;
+}
+
+/** Progress after each finished page: `page` counts finished pages, 1..pages. */
+export interface ExtractionProgress {
+  page: number;
+  pages: number;
+}
+
+export type ProgressListener = (progress: ExtractionProgress) => void;
+
+/** Settings fixed for the life of an Extractor. */
+export interface ExtractorOptions {
+  /** Tesseract languages, e.g. `eng` or `eng+deu`; each needs its `@tesseract.js-data/<lang>`. */
+  languages: string;
+  /** OCR engines (worker threads) run in parallel; also pages processed at once per document. */
+  concurrency: number;
+  /** Decoded images and rendered PDF pages above this many pixels are refused or scaled down. */
+  maxImagePixels: number;
+  /** Limit for starting an OCR engine and for OCR of one page. */
+  workerTimeoutMs: number;
+  onProgress?: ProgressListener;
+}
+
+/** Per-document settings. */
+export interface ExtractOptions {
+  /** Replaces the Extractor-wide listener for this document. */
+  onProgress?: ProgressListener;
+}

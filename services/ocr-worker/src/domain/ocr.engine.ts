@@ -1,0 +1,134 @@
+import { createWorker, OEM, type Worker } from 'tesseract.js';
+
+import { ExtractionError } from './extraction.errors';
+import { resolveLanguages, type LanguageSet } from './language.loader';
+
+/** What OCR found on one image. */
+export interface OcrOutput {
+  text: string;
+  /** Tesseract's mean word confidence, 0-100. */
+  confidence: number;
+}
+
+/** Settings of an OCR engine pool. */
+export interface OcrEngineOptions {
+  languages: string;
+  concurrency: number;
+  timeoutMs: number;
+}
+
+/** One worker thread; `worker` is empty until first use and after a timeout threw it away. */
+interface Slot {
+  worker?: Worker;
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ExtractionError('timeout', `${what} took over ${ms} ms`)),
+      ms,
+    );
+  });
+
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A pool of tesseract.js workers, one image per worker at a time. Workers start lazily so an
+ * idle service holds no models in memory, and a worker that overruns the timeout is
+ * terminated and replaced, since a stuck WASM call cannot be interrupted any other way.
+ */
+export class OcrEngine {
+  private readonly languageSet: LanguageSet;
+  private readonly slots: Slot[];
+  private readonly idle: Slot[];
+  private readonly waiting: ((slot: Slot) => void)[] = [];
+  private closed = false;
+
+  constructor(private readonly options: OcrEngineOptions) {
+    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+      throw new Error(`OCR concurrency must be a positive integer, got ${options.concurrency}`);
+    }
+
+    this.languageSet = resolveLanguages(options.languages);
+    this.slots = Array.from({ length: options.concurrency }, () => ({}));
+    this.idle = [...this.slots];
+  }
+
+  /** Reads the text in an image (PNG, JPEG, BMP, PBM bytes). */
+  async recognize(image: Buffer): Promise<OcrOutput> {
+    const slot = await this.acquire();
+    try {
+      const worker = await this.workerOf(slot);
+      const { data } = await this.guard(slot, worker.recognize(image), 'OCR of one page');
+      return { text: data.text, confidence: data.confidence };
+    } finally {
+      this.release(slot);
+    }
+  }
+
+  /** Terminates every worker; recognize() fails afterwards. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const workers = this.slots.flatMap((slot) => (slot.worker ? [slot.worker] : []));
+    this.slots.forEach((slot) => delete slot.worker);
+    await Promise.allSettled(workers.map((worker) => worker.terminate()));
+    this.languageSet.dispose();
+  }
+
+  private acquire(): Promise<Slot> {
+    if (this.closed) return Promise.reject(new Error('OCR engine is closed'));
+
+    const slot = this.idle.pop();
+    if (slot) return Promise.resolve(slot);
+
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(slot: Slot): void {
+    const next = this.waiting.shift();
+    if (next) next(slot);
+    else this.idle.push(slot);
+  }
+
+  private async workerOf(slot: Slot): Promise<Worker> {
+    if (slot.worker) return slot.worker;
+
+    const starting = createWorker(this.languageSet.languages, OEM.LSTM_ONLY, {
+      langPath: this.languageSet.langPath,
+      cacheMethod: 'none',
+      gzip: true,
+      // Without a handler tesseract.js rethrows worker errors where nobody can catch them.
+      errorHandler: () => undefined,
+    });
+
+    try {
+      slot.worker = await withTimeout(starting, this.options.timeoutMs, 'Starting an OCR engine');
+    } catch (error) {
+      // A worker that comes up after its timeout would otherwise live on, unowned.
+      starting.then((late) => late.terminate()).catch(() => undefined);
+      throw asError(error);
+    }
+
+    return slot.worker;
+  }
+
+  private async guard<T>(slot: Slot, work: Promise<T>, what: string): Promise<T> {
+    try {
+      return await withTimeout(work, this.options.timeoutMs, what);
+    } catch (error) {
+      if (error instanceof ExtractionError && error.reason === 'timeout') {
+        const stuck = slot.worker;
+        delete slot.worker;
+        stuck?.terminate().catch(() => undefined);
+      }
+      throw asError(error);
+    }
+  }
+}
+
+/** tesseract.js rejects with bare strings; callers deserve an Error with a stack. */
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(`OCR engine failed: ${String(error)}`);
+}

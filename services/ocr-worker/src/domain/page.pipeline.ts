@@ -1,0 +1,47 @@
+import type { ExtractedPage } from './extraction.types';
+import type { OcrEngine } from './ocr.engine';
+import { normaliseText } from './text.normaliser';
+
+/** What a format-specific extractor needs from the Extractor. */
+export interface PageContext {
+  ocr: OcrEngine;
+  concurrency: number;
+  maxImagePixels: number;
+  /** Called once per finished page. */
+  onPageDone: (pages: number) => void;
+}
+
+/**
+ * Runs `extractPage` for pages 1..count with at most `concurrency` pages in flight, so
+ * rendering the next page overlaps OCR of the previous one without holding every rendered
+ * page in memory. Results keep page order whatever order they finish in.
+ */
+export async function mapPages(
+  count: number,
+  context: PageContext,
+  extractPage: (page: number) => Promise<ExtractedPage>,
+): Promise<ExtractedPage[]> {
+  const results: ExtractedPage[] = new Array<ExtractedPage>(count);
+  let next = 1;
+
+  const lane = async (): Promise<void> => {
+    while (next <= count) {
+      const page = next++;
+      results[page - 1] = await extractPage(page);
+      context.onPageDone(count);
+    }
+  };
+
+  await Promise.all(Array.from({ length: Math.min(context.concurrency, count) }, lane));
+  return results;
+}
+
+/** OCRs one prepared image into a page. */
+export async function ocrPage(
+  context: PageContext,
+  page: number,
+  image: Buffer,
+): Promise<ExtractedPage> {
+  const { text, confidence } = await context.ocr.recognize(image);
+  return { page, text: normaliseText(text).trim(), confidence, method: 'ocr' };
+}

@@ -1,0 +1,79 @@
+import path from 'node:path';
+
+import { describeCause, ExtractionError } from './extraction.errors';
+
+import type * as PdfjsModule from 'pdfjs-dist/legacy/build/pdf.mjs' with {
+  'resolution-mode': 'import',
+};
+
+type Pdfjs = typeof PdfjsModule;
+export type PdfDocument = PdfjsModule.PDFDocumentProxy;
+
+let pdfjsModule: Promise<Pdfjs> | undefined;
+
+/** pdfjs-dist is ESM only; Node16 module resolution keeps this a real `import()` in CJS. */
+function loadPdfjs(): Promise<Pdfjs> {
+  pdfjsModule ??= import('pdfjs-dist/legacy/build/pdf.mjs');
+  return pdfjsModule;
+}
+
+// pdfjs reads fonts, CMaps, ICC profiles and WASM decoders from its own package folders,
+// so nothing is fetched over the network. It wants folder paths with a trailing separator.
+function assetFolder(name: string): string {
+  const root = path.dirname(require.resolve('pdfjs-dist/package.json'));
+  return path.join(root, name) + path.sep;
+}
+
+/**
+ * Scanners and mail gateways sometimes prepend bytes to a PDF. Readers tolerate that, so we
+ * look for the header within the first kilobyte, as Acrobat does.
+ */
+function stripLeadingJunk(bytes: Buffer): Uint8Array {
+  const header = bytes.subarray(0, 1024).indexOf('%PDF-');
+  const start = header > 0 ? header : 0;
+  // pdfjs takes ownership of (and may detach) the buffer it is given, so it gets a copy.
+  return new Uint8Array(bytes.subarray(start));
+}
+
+function toExtractionError(error: unknown): ExtractionError {
+  const name = error instanceof Error ? error.name : '';
+  const message = describeCause(error);
+  if (name === 'PasswordException') {
+    return new ExtractionError('encrypted', 'PDF is password protected', { cause: error });
+  }
+  return new ExtractionError('corrupt', `PDF cannot be read: ${message}`, { cause: error });
+}
+
+/** Opens a PDF; a password-protected one fails as 'encrypted', anything unreadable as 'corrupt'. */
+export async function openPdf(bytes: Buffer): Promise<PdfDocument> {
+  const pdfjs = await loadPdfjs();
+
+  const task = pdfjs.getDocument({
+    data: stripLeadingJunk(bytes),
+    disableFontFace: true,
+    useSystemFonts: false,
+    isEvalSupported: false,
+    standardFontDataUrl: assetFolder('standard_fonts'),
+    cMapUrl: assetFolder('cmaps'),
+    cMapPacked: true,
+    iccUrl: assetFolder('iccs'),
+    wasmUrl: assetFolder('wasm'),
+    verbosity: pdfjs.VerbosityLevel.ERRORS,
+  });
+
+  try {
+    return await task.promise;
+  } catch (error) {
+    await task.destroy();
+    throw toExtractionError(error);
+  }
+}
+
+/** Runs a pdfjs call on an opened PDF; a broken page fails as 'corrupt'. */
+export async function readPdf<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw toExtractionError(error);
+  }
+}

@@ -1,0 +1,351 @@
+import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { currentCorrelationId } from '@readur/logger';
+import type { AnyEnvelope } from '@readur/contracts';
+import { BusError } from './bus.error';
+import type { Bus, BusDeps, Subscription } from './bus.types';
+import {
+  consumeMessage,
+  HEADER,
+  InFlight,
+  retryPolicyOf,
+  sleep,
+  type Verdict,
+} from './message.consumer';
+import { backoffSteps } from './retry.policy';
+
+/** The RabbitMQ settings the transport reads. */
+export interface AmqpOptions {
+  url: string;
+  exchange: string;
+  prefetch: number;
+  /** Prepended to every queue name (`<prefix>.<subscription>`), e.g. to share a dev broker. */
+  queuePrefix?: string | undefined;
+}
+
+interface Connected {
+  connection: ChannelModel;
+  channel: ConfirmChannel;
+}
+
+interface Consumer {
+  subscription: Subscription;
+  queue: string;
+  connection?: ChannelModel;
+  channel?: ConfirmChannel;
+  tag?: string;
+}
+
+const RECONNECT_MS = [100, 250, 500, 1_000, 2_000, 5_000];
+
+/** Names of the queues of one subscription. */
+export function amqpQueueNames(queue: string, delayMs?: number) {
+  return {
+    main: queue,
+    deadLetter: `${queue}.dlq`,
+    retry: `${queue}.retry.${delayMs ?? 0}ms`,
+  };
+}
+
+/**
+ * RabbitMQ: a durable topic exchange, routing key = event name, one durable queue per
+ * subscription, publisher confirms, delay queues for retries and a `<queue>.dlq`. Reconnects
+ * after the broker went away, re-declares the topology and resumes consuming.
+ */
+export function createAmqpBus(options: AmqpOptions, deps: BusDeps): Bus {
+  const { logger, metrics, service } = deps;
+  const publishTimeoutMs = deps.publishTimeoutMs ?? 30_000;
+  const consumers = new Map<string, Consumer>();
+  const inFlight = new InFlight();
+  let state: Connected | undefined;
+  let connecting: Promise<Connected> | undefined;
+  let closed = false;
+
+  async function open(): Promise<Connected> {
+    const connection = await amqp.connect(options.url, {
+      clientProperties: { connection_name: service },
+    });
+    try {
+      const channel = await connection.createConfirmChannel();
+      await channel.assertExchange(options.exchange, 'topic', { durable: true });
+      connection.on('error', (error: Error) =>
+        logger.warn('amqp connection error', { error: error.message }),
+      );
+      connection.once('close', () => onConnectionLost(connection));
+      const next = { connection, channel };
+      for (const consumer of consumers.values()) await startConsumer(next.connection, consumer);
+      return next;
+    } catch (error) {
+      await connection.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  function onConnectionLost(connection: ChannelModel): void {
+    if (state?.connection !== connection) return;
+
+    state = undefined;
+    for (const consumer of consumers.values()) {
+      consumer.channel = undefined;
+      consumer.tag = undefined;
+    }
+    if (closed) return;
+
+    logger.warn('amqp connection lost; reconnecting', { url: redact(options.url) });
+    connectInBackground();
+  }
+
+  /** Connects with backoff until it succeeds or the bus is closed; one attempt loop at a time. */
+  function connect(): Promise<Connected> {
+    if (state) return Promise.resolve(state);
+    connecting ??= (async () => {
+      for (let attempt = 0; ; attempt += 1) {
+        if (closed) throw new BusError('BUS_CLOSED', 'the bus is closed');
+        try {
+          state = await open();
+          logger.info('amqp connected', { url: redact(options.url), attempt });
+          return state;
+        } catch (error) {
+          const delay = RECONNECT_MS[Math.min(attempt, RECONNECT_MS.length - 1)] ?? 5_000;
+          logger.debug('amqp connect failed', { error: String(error), retry_in_ms: delay });
+          await sleep(delay);
+        }
+      }
+    })().finally(() => {
+      connecting = undefined;
+    });
+    return connecting;
+  }
+
+  function connectInBackground(): void {
+    connect().catch((error: unknown) => {
+      if (!closed) logger.error('amqp reconnect gave up', { error: String(error) });
+    });
+  }
+
+  /** The connection, or a BUS_UNAVAILABLE error once `timeoutMs` passed. */
+  async function connected(timeoutMs: number): Promise<Connected> {
+    if (state) return state;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new BusError('BUS_UNAVAILABLE', `RabbitMQ unreachable at ${redact(options.url)}`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([connect(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function declareTopology(channel: ConfirmChannel, consumer: Consumer): Promise<void> {
+    const { subscription, queue } = consumer;
+    const names = amqpQueueNames(queue);
+    await channel.assertQueue(names.main, { durable: true });
+    for (const event of subscription.events) {
+      await channel.bindQueue(names.main, options.exchange, event);
+    }
+    await channel.assertQueue(names.deadLetter, { durable: true });
+
+    for (const delayMs of backoffSteps(retryPolicyOf(subscription))) {
+      await channel.assertQueue(amqpQueueNames(queue, delayMs).retry, {
+        durable: true,
+        arguments: {
+          'x-message-ttl': delayMs,
+          'x-dead-letter-exchange': '',
+          'x-dead-letter-routing-key': names.main,
+        },
+      });
+    }
+  }
+
+  async function startConsumer(connection: ChannelModel, consumer: Consumer): Promise<void> {
+    if (consumer.connection === connection && consumer.channel) return;
+
+    consumer.connection = connection;
+    const channel = await connection.createConfirmChannel();
+    consumer.channel = channel;
+    channel.on('error', (error: Error) =>
+      logger.warn('amqp channel error', { queue: consumer.queue, error: error.message }),
+    );
+    channel.once('close', () => {
+      // A channel closed by the broker on a live connection: start over on a new connection.
+      if (!closed && consumer.channel === channel && state?.connection === connection) {
+        connection.close().catch(() => undefined);
+      }
+    });
+
+    await declareTopology(channel, consumer);
+    await channel.prefetch(options.prefetch);
+    const { consumerTag } = await channel.consume(consumer.queue, (message) => {
+      if (message) void inFlight.track(handle(consumer, channel, message));
+    });
+    consumer.tag = consumerTag;
+  }
+
+  async function handle(
+    consumer: Consumer,
+    channel: ConfirmChannel,
+    message: ConsumeMessage,
+  ): Promise<void> {
+    const headers = message.properties.headers ?? {};
+    const attempt = Number(headers[HEADER.attempt] ?? 1) || 1;
+    const correlation = headers[HEADER.correlationId] as string | undefined;
+    const verdict = await consumeMessage(
+      { subscription: consumer.subscription, transport: 'amqp', logger, metrics },
+      message.content,
+      attempt,
+      correlation,
+    );
+
+    try {
+      await settle(consumer, channel, message, verdict);
+    } catch (error) {
+      // The channel went away: the broker redelivers the unacknowledged message.
+      logger.warn('amqp could not settle a message; it will be redelivered', {
+        queue: consumer.queue,
+        error: String(error),
+      });
+    }
+  }
+
+  async function settle(
+    consumer: Consumer,
+    channel: ConfirmChannel,
+    message: ConsumeMessage,
+    verdict: Verdict,
+  ): Promise<void> {
+    const headers = { ...(message.properties.headers ?? {}) };
+    const republish = (queue: string) =>
+      publishConfirmed(channel, '', queue, message.content, {
+        persistent: true,
+        contentType: message.properties.contentType as string | undefined,
+        messageId: message.properties.messageId as string | undefined,
+        type: message.properties.type as string | undefined,
+        headers,
+      });
+
+    if (verdict.kind === 'retry') {
+      headers[HEADER.attempt] = verdict.nextAttempt;
+      await republish(amqpQueueNames(consumer.queue, verdict.delayMs).retry);
+    } else if (verdict.kind === 'dead-letter') {
+      headers[HEADER.deadLetterReason] = verdict.reason.slice(0, 2_000);
+      headers[HEADER.subscription] = consumer.subscription.name;
+      headers['x-original-routing-key'] = message.fields.routingKey;
+      await republish(amqpQueueNames(consumer.queue).deadLetter);
+    }
+    channel.ack(message);
+  }
+
+  async function publish(envelope: AnyEnvelope): Promise<void> {
+    if (closed) throw new BusError('BUS_CLOSED', 'the bus is closed');
+
+    const deadline = Date.now() + publishTimeoutMs;
+    const body = Buffer.from(JSON.stringify(envelope));
+    const publishOptions: amqp.Options.Publish = {
+      persistent: true,
+      contentType: 'application/json',
+      messageId: envelope.id,
+      type: envelope.event,
+      timestamp: Math.floor(Date.now() / 1000),
+      headers: {
+        [HEADER.event]: envelope.event,
+        [HEADER.correlationId]: currentCorrelationId() ?? envelope.correlation_id,
+      },
+    };
+
+    for (;;) {
+      const { channel } = await connected(Math.max(deadline - Date.now(), 1));
+      try {
+        await publishConfirmed(channel, options.exchange, envelope.event, body, publishOptions);
+        break;
+      } catch (error) {
+        // Not confirmed: publish again once reconnected; consumers dedupe by envelope id.
+        if (closed || Date.now() >= deadline) {
+          throw new BusError('BUS_PUBLISH_FAILED', `publish of ${envelope.event} not confirmed`, {
+            cause: error,
+          });
+        }
+        logger.warn('amqp publish not confirmed; retrying', { event_id: envelope.id });
+        await sleep(100);
+      }
+    }
+    metrics?.busPublished.inc({ event: envelope.event, transport: 'amqp' });
+  }
+
+  async function subscribe(subscription: Subscription): Promise<void> {
+    validateSubscription(subscription, consumers);
+    const queue = options.queuePrefix
+      ? `${options.queuePrefix}.${subscription.name}`
+      : subscription.name;
+    const consumer: Consumer = { subscription, queue };
+    consumers.set(subscription.name, consumer);
+
+    const { connection } = await connected(publishTimeoutMs);
+    await startConsumer(connection, consumer);
+    logger.info('amqp subscribed', { queue, events: subscription.events });
+  }
+
+  async function check(): Promise<void> {
+    const { channel } = await connected(2_000);
+    await channel.checkExchange(options.exchange);
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
+
+    for (const consumer of consumers.values()) {
+      if (consumer.channel && consumer.tag) {
+        await consumer.channel.cancel(consumer.tag).catch(() => undefined);
+      }
+    }
+    await inFlight.drain();
+    await connecting?.catch(() => undefined);
+    const current = state;
+    state = undefined;
+    await current?.connection.close().catch(() => undefined);
+  }
+
+  return { transport: 'amqp', publish, subscribe, check, close };
+}
+
+function publishConfirmed(
+  channel: ConfirmChannel,
+  exchange: string,
+  routingKey: string,
+  body: Buffer,
+  options: amqp.Options.Publish,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    channel.publish(exchange, routingKey, body, options, (error: unknown) =>
+      error ? reject(error instanceof Error ? error : new Error('publish nacked')) : resolve(),
+    );
+  });
+}
+
+/** Rejects a subscription that could never work, at start-up rather than at the first message. */
+export function validateSubscription(
+  subscription: Subscription,
+  existing: Map<string, unknown>,
+): void {
+  const problems: string[] = [];
+  if (!/^[A-Za-z0-9._-]+$/.test(subscription.name))
+    problems.push('name must match [A-Za-z0-9._-]+');
+  if (existing.has(subscription.name)) problems.push('name already subscribed on this bus');
+  if (subscription.events.length === 0) problems.push('events must not be empty');
+  if (subscription.retry && subscription.retry.maxAttempts < 1) problems.push('maxAttempts < 1');
+  if (problems.length > 0) {
+    throw new BusError(
+      'BUS_SUBSCRIPTION_INVALID',
+      `subscription ${subscription.name}: ${problems.join('; ')}`,
+    );
+  }
+}
+
+/** The URL without its password, for logs. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts PostgreSQL, RabbitMQ and a local Kafka broker when they are not answering,
-# using the machine's own service commands, and waits until each one answers.
+# Starts PostgreSQL and RabbitMQ when they are not answering, using the machine's own
+# service commands, and waits until each one answers. With --kafka it also starts the local
+# single-node Kafka broker of scripts/kafka.sh (the bus contract tests need it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,3 +29,7 @@ if ! port_open 5672; then
   rabbitmq-server -detached
 fi
 wait_port RabbitMQ 5672 90
+
+if [[ "${1:-}" == "--kafka" ]]; then
+  bash scripts/kafka.sh start
+fi

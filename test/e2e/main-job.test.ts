@@ -1,0 +1,287 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { dropDatabase, startStack, type Stack } from '@readur/stack';
+import { CORPUS, normalise, signUp, waitForOcr, type ApiUser, type DocumentJson } from './client';
+import { denseLines, textImage } from './fixtures';
+
+const runId = `${process.pid}_${Date.now()}`;
+const databaseUrl = `postgres://postgres@127.0.0.1:5432/readur_e2e_${runId}`;
+const storagePath = fs.mkdtempSync(path.join(os.tmpdir(), 'readur-e2e-'));
+const logFile = path.join(storagePath, 'services.log');
+let stack: Stack;
+let alice: ApiUser;
+let bob: ApiUser;
+
+interface OcrJson {
+  status: string;
+  text: string;
+  confidence: number;
+  pages: { page: number; text: string; confidence: number }[];
+}
+interface SearchJson {
+  documents: { id: string; snippet?: string }[];
+  total: number;
+  query_time_ms: number;
+}
+
+async function uploadOk(
+  user: ApiUser,
+  file: string | Buffer,
+  name?: string,
+): Promise<DocumentJson> {
+  const res = await user.upload(file, name);
+  if (res.status !== 201)
+    throw new Error(`upload of ${name ?? String(file)}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as DocumentJson;
+}
+
+async function ocrOf(user: ApiUser, id: string): Promise<OcrJson> {
+  return (await (await user.request('GET', `/api/documents/${id}/ocr`)).json()) as OcrJson;
+}
+
+async function search(user: ApiUser, query: string): Promise<SearchJson> {
+  const res = await user.request('GET', `/api/search?q=${encodeURIComponent(query)}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as SearchJson;
+}
+
+beforeAll(async () => {
+  stack = await startStack({
+    randomPorts: true,
+    databaseUrl,
+    exchange: `readur-e2e-${runId}`,
+    storagePath,
+    ocrWorkers: 2,
+    env: {
+      LOG_LEVEL: 'info',
+      OCR_CONCURRENCY: '1',
+      MAX_UPLOAD_SIZE_MB: '5',
+      OCR_RETRY_DELAY_MS: '500',
+    },
+    output: (service, line) => fs.appendFileSync(logFile, `${service} ${line}\n`),
+  });
+  alice = await signUp(stack.gatewayUrl, `alice_${runId}`);
+  bob = await signUp(stack.gatewayUrl, `bob_${runId}`);
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  const kept = path.join(os.tmpdir(), `readur-e2e-${runId}.log`);
+  if (fs.existsSync(logFile)) fs.copyFileSync(logFile, kept);
+  console.log(`service logs of this run: ${kept}`);
+  await dropDatabase(databaseUrl);
+  fs.rmSync(storagePath, { recursive: true, force: true });
+}, 60_000);
+
+
+describe('when a user uploads a scanned page', () => {
+  it('then the text printed on it is found through /ocr and /api/search', async () => {
+    const image = await textImage(['Readur quarterly invoice', 'Amount due: 1234 kroner']);
+
+    const uploaded = await uploadOk(alice, image, 'scan.png');
+    const done = await waitForOcr(alice, uploaded.id);
+    const ocr = await ocrOf(alice, uploaded.id);
+    const hits = await search(alice, 'quarterly invoice');
+
+    expect(uploaded.mime_type).toBe('image/png');
+    expect(done.ocr_status).toBe('completed');
+    expect(normalise(ocr.text)).toContain('quarterly invoice');
+    expect(ocr.pages).toHaveLength(1);
+    expect(hits.documents.map((d) => d.id)).toContain(uploaded.id);
+    expect(typeof hits.query_time_ms).toBe('number');
+  });
+});
+
+describe('when the input is bad', () => {
+  it('then an empty file is refused with 400', async () => {
+    const res = await alice.upload(Buffer.alloc(0), 'empty.pdf');
+
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      code: expect.any(String),
+      request_id: expect.any(String),
+    });
+  });
+
+  it('then a file over the limit is refused with 413', async () => {
+    const res = await alice.upload(Buffer.alloc(6 * 1024 * 1024, 1), 'big.bin');
+
+    expect(res.status).toBe(413);
+  });
+
+  it('then a header-only PDF is stored, fails as corrupt, and stays downloadable', async () => {
+    const bytes = Buffer.from('%PDF-1.4\n%%EOF\n');
+
+    const uploaded = await uploadOk(alice, bytes, 'header-only.pdf');
+    const done = await waitForOcr(alice, uploaded.id);
+    const download = await alice.request('GET', `/api/documents/${uploaded.id}/download`);
+
+    expect(done.ocr_status).toBe('failed');
+    expect(done.ocr_failure_reason).toBe('corrupt');
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer())).toEqual(bytes);
+  });
+
+  it('then a text file named .pdf is treated as text', async () => {
+    const uploaded = await uploadOk(
+      alice,
+      Buffer.from('Plain words pretending, nothing more.\n'),
+      'fake.pdf',
+    );
+    const done = await waitForOcr(alice, uploaded.id);
+    const ocr = await ocrOf(alice, uploaded.id);
+
+    expect(uploaded.mime_type).toBe('text/plain');
+    expect(done.ocr_status).toBe('completed');
+    expect(ocr.text).toContain('Plain words pretending');
+  });
+});
+
+describe("when user B goes after user A's document", () => {
+  it('then list, read, download, OCR, search and delete all behave as if it did not exist', async () => {
+    const secret = await uploadOk(
+      alice,
+      Buffer.from('zanzibar ledger of alice only\n'),
+      'alice.txt',
+    );
+    await waitForOcr(alice, secret.id);
+
+    const list = (await (await bob.request('GET', '/api/documents')).json()) as {
+      documents: { id: string }[];
+    };
+    const statuses = await Promise.all(
+      ['', '/download', '/ocr'].map(
+        async (suffix) => (await bob.request('GET', `/api/documents/${secret.id}${suffix}`)).status,
+      ),
+    );
+    const hits = await search(bob, 'zanzibar');
+    const remove = await bob.request('DELETE', `/api/documents/${secret.id}`);
+    const stillThere = await alice.request('GET', `/api/documents/${secret.id}`);
+
+    expect(list.documents.map((d) => d.id)).not.toContain(secret.id);
+    expect(statuses).toEqual([404, 404, 404]);
+    expect(hits.total).toBe(0);
+    expect(remove.status).toBe(404);
+    expect(stillThere.status).toBe(200);
+  });
+});
+
+describe('when an ocr-worker is killed while it holds a message', () => {
+  it('then the document still completes, once', async () => {
+    const [first, second] = stack.services.filter((s) => s.name.startsWith('ocr-worker'));
+    await second!.stop();
+    const image = await textImage(denseLines(45, 'crashproof marker page'), {
+      width: 2400,
+      fontSize: 40,
+    });
+
+    const uploaded = await uploadOk(alice, image, 'dense.png');
+    for (let i = 0; i < 200; i += 1) {
+      const doc = (await (
+        await alice.request('GET', `/api/documents/${uploaded.id}`)
+      ).json()) as DocumentJson;
+      if (doc.ocr_status === 'processing') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await first!.kill();
+    await stack.addOcrWorker();
+    const done = await waitForOcr(alice, uploaded.id);
+    const ocr = await ocrOf(alice, uploaded.id);
+
+    expect(done.ocr_status).toBe('completed');
+    expect(ocr.pages).toHaveLength(1);
+    expect(normalise(ocr.text)).toContain('crashproof marker');
+  }, 180_000);
+});
+
+const corpusPresent = fs.existsSync(path.join(CORPUS, 'MANIFEST.tsv'));
+const describeCorpus = corpusPresent ? describe : describe.skip;
+if (!corpusPresent) {
+  console.warn(`corpus not found at ${CORPUS}: the end-to-end corpus cases did not run`);
+}
+
+describeCorpus(`when real documents from ${CORPUS} are uploaded`, () => {
+  const cases: [file: string, expected: (text: string) => void, query: string][] = [
+    [
+      'pngx__simple-digital.pdf',
+      (t) => expect(t).toContain('this is a test document.'),
+      'test document',
+    ],
+    ['pngx__multi-page-images.pdf', (t) => expect(t).toMatch(/page 1.*page 2.*page 3/), 'page'],
+    [
+      'pngx__multi-page-mixed.pdf',
+      (t) => expect(t).toMatch(/page 1.*page 2.*page 3.*page 4.*page 5.*page 6/),
+      'multi page document',
+    ],
+    [
+      'pngx__multi-page-images-alpha-rgb.tiff',
+      (t) => expect(t).toMatch(/page 1.*page 2.*page 3/),
+      'page',
+    ],
+    ['tess__phototest.tif', (t) => expect(t).toContain('quick brown dog'), 'quick brown dog'],
+    ['tjs__simple-90.jpg', (t) => expect(t).toContain('tesseract.js'), 'tesseract.js'],
+    [
+      'pngx__document.webp',
+      (t) => expect(t).toMatch(/this is a ?webp document, created 11\/14\/2022\./),
+      'webp',
+    ],
+    ['pngx__decode_error.txt', (t) => expect(t).toContain('pantothens\uFFFDure'), 'pantothens'],
+    [
+      'mayan__I18N_title_áéíóúüñÑ.png',
+      (t) => expect(t).toContain('mayan edms documentation'),
+      'mayan documentation',
+    ],
+  ];
+
+  it.each(cases)(
+    '%s yields its text and is found by search',
+    async (file, expected, query) => {
+      const uploaded = await uploadOk(alice, path.join(CORPUS, file));
+      const done = await waitForOcr(alice, uploaded.id, 180_000);
+      const ocr = await ocrOf(alice, uploaded.id);
+      const hits = await search(alice, query);
+
+      expect(done.ocr_status).toBe('completed');
+      expected(normalise(ocr.text));
+      expect(hits.documents.map((d) => d.id)).toContain(uploaded.id);
+    },
+    240_000,
+  );
+
+  it.each(['ocrmypdf__invalid.pdf', 'pdfjs__bug1020226.pdf'])(
+    '%s is stored, fails as corrupt and is still downloadable',
+    async (file) => {
+      const uploaded = await uploadOk(alice, path.join(CORPUS, file));
+      const done = await waitForOcr(alice, uploaded.id);
+      const download = await alice.request('GET', `/api/documents/${uploaded.id}/download`);
+
+      expect(done.ocr_status).toBe('failed');
+      expect(done.ocr_failure_reason).toBe('corrupt');
+      expect(Buffer.from(await download.arrayBuffer())).toEqual(
+        fs.readFileSync(path.join(CORPUS, file)),
+      );
+    },
+  );
+
+  it('readur__fake_pdf.pdf is sniffed as text and its sentence is kept', async () => {
+    const uploaded = await uploadOk(alice, path.join(CORPUS, 'readur__fake_pdf.pdf'));
+    const done = await waitForOcr(alice, uploaded.id);
+    const ocr = await ocrOf(alice, uploaded.id);
+
+    expect(uploaded.mime_type).toBe('text/plain');
+    expect(done.ocr_status).toBe('completed');
+    expect(ocr.text).toContain('This is not a PDF file at all');
+  });
+
+  it('a non-ASCII file name survives the download header', async () => {
+    const name = 'mayan__I18N_title_áéíóúüñÑ.png';
+    const res = await bob.upload(path.join(CORPUS, name));
+    const uploaded = (await res.json()) as DocumentJson;
+    const download = await bob.request('GET', `/api/documents/${uploaded.id}/download`);
+    const disposition = download.headers.get('content-disposition') ?? '';
+
+    expect(uploaded.original_filename).toBe(name.normalize('NFC'));
+    expect(disposition).toContain(`filename*=UTF-8''${encodeURIComponent(name.normalize('NFC'))}`);
+  });
+});

@@ -1,23 +1,22 @@
+import { AppError } from '@readur/errors';
+
 /** Why a document could not be turned into text; stable values, stored with the document. */
 export type OcrFailureReason =
   'encrypted' | 'corrupt' | 'unsupported_format' | 'too_large' | 'timeout';
 
 /**
  * An expected extraction failure: the input is at fault, not the worker, so the caller marks
- * the document as failed instead of retrying.
+ * the document as failed instead of treating it as a bug. The code reads `EXTRACTION_<REASON>`
+ * (`EXTRACTION_ENCRYPTED`); 422 because the request was understood but the bytes are unusable.
  */
-export class ExtractionError extends Error {
-  /** Machine code, e.g. `EXTRACTION_ENCRYPTED`, for logs and API responses. */
-  readonly code: string;
-
+export class ExtractionError extends AppError {
   constructor(
     readonly reason: OcrFailureReason,
     message: string,
-    options?: { cause?: unknown },
+    options: { cause?: unknown } = {},
   ) {
-    super(message, options);
+    super(`EXTRACTION_${reason.toUpperCase()}`, message, 422, options);
     this.name = 'ExtractionError';
-    this.code = `EXTRACTION_${reason.toUpperCase()}`;
   }
 }
 

@@ -1,0 +1,111 @@
+import { deflateSync } from 'node:zlib';
+
+import sharp from 'sharp';
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&]/gu, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/** A white PNG with black text lines, as a 300-dpi scan of 12-point type would look. */
+export function textPng(lines: string[], fontSize = 48): Promise<Buffer> {
+  const lineHeight = Math.round(fontSize * 1.6);
+  const width = 1600;
+  const height = lineHeight * (lines.length + 1);
+  const texts = lines.map(
+    (line, index) =>
+      `<text x="60" y="${lineHeight * (index + 1)}" font-family="sans-serif" ` +
+      `font-size="${fontSize}">${escapeXml(line)}</text>`,
+  );
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
+    `<rect width="100%" height="100%" fill="white"/>${texts.join('')}</svg>`;
+
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+/** A white page with nothing on it. */
+export function blankPng(width = 1240, height = 1754): Promise<Buffer> {
+  const white = { r: 255, g: 255, b: 255 };
+  return sharp({ create: { width, height, channels: 3, background: white } })
+    .png()
+    .toBuffer();
+}
+
+/** A JPEG stored turned left, with EXIF orientation 6 saying "turn right to display". */
+export function exifRotatedJpeg(upright: Buffer): Promise<Buffer> {
+  return sharp(upright).rotate(270).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+}
+
+/** One TIFF holding every image as a page. */
+export function multiPageTiff(pages: Buffer[]): Promise<Buffer> {
+  return sharp(pages, { join: { animated: true } })
+    .tiff()
+    .toBuffer();
+}
+
+/** A 24-bit bottom-up BMP, the format sharp cannot read. */
+export async function bmpOf(image: Buffer): Promise<Buffer> {
+  const { data, info } = await sharp(image)
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const rowSize = Math.ceil((info.width * 3) / 4) * 4;
+  const header = Buffer.alloc(54);
+  header.write('BM', 0, 'latin1');
+  header.writeUInt32LE(54 + rowSize * info.height, 2);
+  header.writeUInt32LE(54, 10);
+  header.writeUInt32LE(40, 14);
+  header.writeInt32LE(info.width, 18);
+  header.writeInt32LE(info.height, 22);
+  header.writeUInt16LE(1, 26);
+  header.writeUInt16LE(24, 28);
+
+  const rows = Array.from({ length: info.height }, (_, index) => {
+    const y = info.height - 1 - index;
+    const row = Buffer.alloc(rowSize);
+    for (let x = 0; x < info.width; x++) {
+      const source = (y * info.width + x) * 3;
+      row.set([data[source + 2] ?? 0, data[source + 1] ?? 0, data[source] ?? 0], x * 3);
+    }
+    return row;
+  });
+
+  return Buffer.concat([header, ...rows]);
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([length, body, crc]);
+}
+
+function crc32(bytes: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let bit = 0; bit < 8; bit++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * A valid 1-bit black PNG of `size` x `size` pixels, written by hand: a few dozen kilobytes
+ * that decode to hundreds of megapixels, without spending seconds encoding it.
+ */
+export function bombPng(size = 20_000): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(size, 0);
+  header.writeUInt32BE(size, 4);
+  header.set([1, 0, 0, 0, 0], 8);
+  const rows = Buffer.alloc((1 + Math.ceil(size / 8)) * size);
+
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', deflateSync(rows)),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}

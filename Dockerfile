@@ -13,6 +13,7 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
+RUN mkdir -p /data/documents && chown node:node /data/documents
 USER node
 ENV SERVICE=gateway
 HEALTHCHECK --interval=15s --timeout=3s --retries=3 \

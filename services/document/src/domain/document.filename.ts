@@ -1,0 +1,35 @@
+import path from 'node:path';
+
+const MAX_NAME_LENGTH = 200;
+const FALLBACK_NAME = 'document';
+
+/**
+ * The name as uploaded, made presentable: NFC, without any client path (`C:\fakepath\`)
+ * and without control characters. Any language survives.
+ */
+export function originalFilename(raw: string | undefined): string {
+  const base = (raw ?? '').normalize('NFC').split(/[\\/]/).pop() ?? '';
+  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  return clean.slice(0, MAX_NAME_LENGTH) || FALLBACK_NAME;
+}
+
+/**
+ * The stored name: ASCII letters, digits, `.`, `-` and `_` only, so it is safe as a storage
+ * key segment and on any file system. The extension is kept.
+ */
+export function safeFilename(original: string): string {
+  const ascii = original.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
+  const safe = ascii
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^[._]+/, '')
+    .slice(-MAX_NAME_LENGTH);
+  return safe || FALLBACK_NAME;
+}
+
+/** The default title: the original name without its extension. */
+export function defaultTitle(original: string): string {
+  const extension = path.extname(original);
+  const title = extension ? original.slice(0, -extension.length) : original;
+  return title.trim() || original;
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { OCR_STATUSES } from '../domain/document.types';
+
+/** Query of `GET /api/documents`. */
+export const listQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+  mime_type: z.string().min(1).optional(),
+  ocr_status: z.enum(OCR_STATUSES).optional(),
+});
+
+/** Body of `PATCH /api/documents/:id`: at least one of title, labels, metadata. */
+export const patchBodySchema = z
+  .object({
+    title: z.string().trim().min(1).max(500).optional(),
+    labels: z
+      .array(z.string().trim().min(1).max(100))
+      .max(50)
+      .transform((labels) => [...new Set(labels)])
+      .optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, 'give at least one of title, labels, metadata');
+
+/** Query of `GET /api/search`. */
+export const searchQuerySchema = z.object({
+  q: z.string().optional(),
+  mime_type: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  offset: z.coerce.number().int().min(0).default(0),
+});

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+const MAX_LABELS = 50;
+
+/** `labels` as a JSON array or a comma-separated list; blanks and repeats dropped. */
+const labelsField = z
+  .string()
+  .optional()
+  .transform((raw, context) => {
+    const text = raw?.trim() ?? '';
+    if (!text) return [];
+
+    let values: unknown = text.split(',');
+    if (text.startsWith('[')) {
+      try {
+        values = JSON.parse(text);
+      } catch {
+        context.addIssue({ code: 'custom', message: 'not a valid JSON array' });
+        return z.NEVER;
+      }
+    }
+    const parsed = z.array(z.string()).safeParse(values);
+    if (!parsed.success) {
+      context.addIssue({ code: 'custom', message: 'must be an array of strings' });
+      return z.NEVER;
+    }
+    return [...new Set(parsed.data.map((label) => label.trim()).filter(Boolean))];
+  })
+  .pipe(z.array(z.string().max(100)).max(MAX_LABELS));
+
+/** `metadata` as a JSON object. */
+const metadataField = z
+  .string()
+  .optional()
+  .transform((raw, context) => {
+    if (!raw?.trim()) return {};
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'not valid JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string(), z.unknown()));
+
+/** The optional text fields of an upload. */
+export const uploadFieldsSchema = z.object({
+  title: z
+    .string()
+    .trim()
+    .max(500)
+    .optional()
+    .transform((title) => title || undefined),
+  labels: labelsField,
+  metadata: metadataField,
+});

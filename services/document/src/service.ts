@@ -1,0 +1,106 @@
+import type http from 'node:http';
+import { createBus } from '@readur/bus';
+import { createApp, finishApp, listen } from '@readur/http';
+import { createLogger, type Logger } from '@readur/logger';
+import { createMetrics, startMetricsServer } from '@readur/metrics';
+import { startOutboxRelay } from '@readur/outbox';
+import { LocalStorage } from '@readur/storage';
+import type { DocumentConfig } from './config';
+import { ocrSubscription } from './consumers/ocr.consumer';
+import { createDatabase, migrate } from './data/database';
+import { OUTBOX_TABLES } from './data/event.outbox';
+import type { DocumentDeps } from './domain/document.deps';
+import { documentRoutes } from './http/document.routes';
+import { internalRoutes } from './http/internal.routes';
+import { searchRoutes } from './http/search.routes';
+import { requireInternalToken, requireUser } from './http/trust.middleware';
+
+/** The service name: logger field, bus client name, metrics label. */
+export const SERVICE = 'document';
+
+/** A running document service. */
+export interface RunningDocumentService {
+  port: number;
+  /** Stops HTTP first, then the outbox relay, the bus and the database pool. */
+  close(): Promise<void>;
+}
+
+/** Test and embedding hooks; production uses the defaults. */
+export interface DocumentServiceOptions {
+  logger?: Logger;
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * Starts the document service: migrates, opens storage, subscribes to OCR events, starts the
+ * outbox relay, then listens on `config.PORT` (0 picks a free port).
+ */
+export async function startDocumentService(
+  config: DocumentConfig,
+  options: DocumentServiceOptions = {},
+): Promise<RunningDocumentService> {
+  const logger = options.logger ?? createLogger(SERVICE, config.LOG_LEVEL);
+  const metrics = createMetrics(SERVICE);
+  const knex = createDatabase(config.DATABASE_URL);
+  const storage = new LocalStorage(config.STORAGE_PATH);
+  const bus = createBus(config, { service: SERVICE, logger, metrics });
+  const stops: Array<() => Promise<void>> = [() => knex.destroy(), () => bus.close()];
+
+  try {
+    await migrate(knex);
+    await storage.check();
+
+    await bus.subscribe(ocrSubscription({ knex, logger, metrics }));
+    const relay = startOutboxRelay({ knex, bus, logger, table: OUTBOX_TABLES.outbox });
+    stops.unshift(() => relay.stop());
+
+    const deps: DocumentDeps = { knex, storage, logger };
+    const app = createApp({
+      service: SERVICE,
+      logger,
+      metrics,
+      trustProxy: 'loopback',
+      jsonLimit: '256kb',
+      readiness: {
+        database: async () => void (await knex.raw('SELECT 1')),
+        broker: () => bus.check(),
+        storage: () => storage.check(),
+      },
+    });
+    const user = requireUser(config.INTERNAL_API_TOKEN);
+    const maxUploadBytes = config.MAX_UPLOAD_SIZE_MB * MIB;
+    app.use('/api/documents', user, documentRoutes({ ...deps, maxUploadBytes }));
+    app.use('/api/search', user, searchRoutes(deps));
+    app.use(
+      '/internal/documents',
+      requireInternalToken(config.INTERNAL_API_TOKEN),
+      internalRoutes(deps),
+    );
+    finishApp(app, logger);
+
+    const server = await listen(app, config.PORT);
+    stops.unshift(() => server.close());
+
+    if (config.PROMETHEUS_ENABLED) {
+      const metricsServer = await startMetricsServer(metrics, config.PROMETHEUS_PORT);
+      stops.unshift(() => closeServer(metricsServer));
+    }
+
+    logger.info('document service listening', { port: server.port });
+    return { port: server.port, close: () => runAll(stops) };
+  } catch (error) {
+    await runAll(stops).catch(() => undefined);
+    throw error;
+  }
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve, reject) =>
+    server.close((error) => (error ? reject(error) : resolve())),
+  );
+}
+
+async function runAll(stops: Array<() => Promise<void>>): Promise<void> {
+  for (const stop of stops) await stop();
+}

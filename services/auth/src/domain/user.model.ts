@@ -1,0 +1,32 @@
+/** The two roles of the platform. */
+export type Role = 'admin' | 'user';
+
+/** A user as the auth service stores it; the hash never leaves the service. */
+export interface User {
+  id: string;
+  username: string;
+  email: string | null;
+  role: Role;
+  passwordHash: string | null;
+  createdAt: Date;
+}
+
+/** The public shape of a user in every HTTP answer. */
+export interface UserJson {
+  id: string;
+  username: string;
+  email: string | null;
+  role: Role;
+  created_at: string;
+}
+
+/** Maps a user to its public JSON shape. */
+export function toUserJson(user: User): UserJson {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    role: user.role,
+    created_at: user.createdAt.toISOString(),
+  };
+}

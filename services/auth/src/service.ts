@@ -1,0 +1,123 @@
+import type http from 'node:http';
+import { createBus } from '@readur/bus';
+import { createApp, finishApp, listen } from '@readur/http';
+import { createLogger, type Logger } from '@readur/logger';
+import { createMetrics, startMetricsServer } from '@readur/metrics';
+import type { AuthConfig } from './config';
+import { checkDatabase, createDatabase, migrate } from './data/database';
+import { createEventOutbox } from './data/event.outbox';
+import { SigningKeyRepository } from './data/signing-key.repository';
+import { UserRepository } from './data/user.repository';
+import { bootstrapAdmin } from './domain/admin-bootstrap.usecase';
+import type { AuthDeps } from './domain/auth.deps';
+import { TokenService } from './domain/token.service';
+import { authRoutes } from './http/auth.routes';
+
+/** The service name: logger field, bus client name, metrics label. */
+export const SERVICE = 'auth';
+
+/** A running auth service. */
+export interface RunningAuthService {
+  port: number;
+  /** Stops HTTP first, then the outbox relay, the bus and the database pool. */
+  close(): Promise<void>;
+}
+
+/** Test and embedding hooks; production uses the defaults. */
+export interface AuthServiceOptions {
+  logger?: Logger;
+  /** Where the one-time generated admin password goes (default: stdout). */
+  announce?: (line: string) => void;
+}
+
+function announceToStdout(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/**
+ * Starts the auth service: migrates, creates the first admin, loads the signing key, starts
+ * the bus and the outbox relay, then listens on `config.PORT` (0 picks a free port).
+ */
+export async function startAuthService(
+  config: AuthConfig,
+  options: AuthServiceOptions = {},
+): Promise<RunningAuthService> {
+  const logger = options.logger ?? createLogger(SERVICE, config.LOG_LEVEL);
+  const metrics = createMetrics(SERVICE);
+  const db = createDatabase(config.DATABASE_URL);
+  const bus = createBus(config, { service: SERVICE, logger, metrics });
+  const outbox = createEventOutbox({ db, bus, logger });
+  const stops: Array<() => Promise<void>> = [() => db.destroy()];
+
+  try {
+    await migrate(db);
+
+    const users = new UserRepository(db);
+    const tokens = await TokenService.create(new SigningKeyRepository(db), {
+      issuer: config.JWT_ISSUER,
+      ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    });
+    const deps: AuthDeps = {
+      db,
+      users,
+      tokens,
+      writeEvent: outbox.writeEvent,
+      logger,
+      policy: {
+        allowRegistration: config.ALLOW_REGISTRATION,
+        allowLocalAuth: config.ALLOW_LOCAL_AUTH,
+      },
+    };
+
+    const admin = await bootstrapAdmin(deps, {
+      username: config.ADMIN_USERNAME,
+      email: config.ADMIN_EMAIL,
+      password: config.ADMIN_PASSWORD,
+    });
+    if (admin.generatedPassword) {
+      (options.announce ?? announceToStdout)(
+        `*** Readur admin account created: username "${config.ADMIN_USERNAME}", ` +
+          `password "${admin.generatedPassword}" (shown once; change it after signing in) ***`,
+      );
+    }
+
+    stops.unshift(() => bus.close());
+    await outbox.start();
+    stops.unshift(() => outbox.stop());
+
+    const app = createApp({
+      service: SERVICE,
+      logger,
+      metrics,
+      trustProxy: 'loopback',
+      jsonLimit: '64kb',
+      readiness: { database: () => checkDatabase(db), broker: () => bus.check() },
+    });
+    app.use('/api/auth', authRoutes(deps, config.INTERNAL_API_TOKEN));
+    finishApp(app, logger);
+
+    const server = await listen(app, config.PORT);
+    stops.unshift(() => server.close());
+
+    if (config.PROMETHEUS_ENABLED) {
+      const metricsServer = await startMetricsServer(metrics, config.PROMETHEUS_PORT);
+      stops.unshift(() => closeServer(metricsServer));
+    }
+
+    logger.info('auth service listening', { port: server.port });
+    return { port: server.port, close: () => runAll(stops) };
+  } catch (error) {
+    await runAll(stops).catch(() => undefined);
+    throw error;
+  }
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve, reject) =>
+    server.close((error) => (error ? reject(error) : resolve())),
+  );
+}
+
+async function runAll(stops: Array<() => Promise<void>>): Promise<void> {
+  for (const stop of stops) await stop();
+}

@@ -33,14 +33,12 @@ export async function verifyPassword(
   return false;
 }
 
-/** Throws 400 `WEAK_PASSWORD` unless the password is long enough and not the username. */
+/** Throws 400 `WEAK_PASSWORD` unless the password is long enough, varied and not the username. */
 export function assertStrongPassword(password: string, username: string): void {
   const problems: string[] = [];
   if (password.length < MIN_LENGTH) problems.push(`at least ${MIN_LENGTH} characters`);
   if (password.length > MAX_LENGTH) problems.push(`at most ${MAX_LENGTH} characters`);
-  if (password.toLowerCase().includes(username.toLowerCase())) {
-    problems.push('must not contain the username');
-  }
+  if (password.toLowerCase() === username.toLowerCase()) problems.push('must not be the username');
   if (new Set(password).size < 4) problems.push('at least 4 different characters');
   if (problems.length === 0) return;
 

@@ -8,6 +8,11 @@ export interface BodyLimits {
   defaultBytes: number;
 }
 
+// After a 413, up to this much of the rest of the body is read and thrown away, so an HTTP
+// client that writes the whole body before reading the answer still sees the 413 instead of
+// a reset connection. Beyond it the connection is closed.
+const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
+
 /** The limit that applies to a request on `route`. */
 export function limitFor(route: Route, limits: BodyLimits): number {
   return route.upload ? limits.uploadBytes : limits.defaultBytes;
@@ -27,7 +32,8 @@ export function rejectDeclaredOversize(limits: BodyLimits) {
     const limit = limitFor(res.locals.route as Route, limits);
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
-      res.setHeader('Connection', 'close');
+      // Node drains an unread body before the next request on a kept-alive connection.
+      if (declared - limit > DISCARD_MAX_BYTES) res.setHeader('Connection', 'close');
       throw payloadTooLarge(limit);
     }
     next();
@@ -48,4 +54,14 @@ export function countBody(req: Request, limit: number, onOverflow: () => void): 
     onOverflow();
   };
   req.on('data', onData);
+}
+
+/** Reads and drops what is left of the body, up to a bound; then closes the connection. */
+export function discardRest(req: Request): void {
+  let discarded = 0;
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DISCARD_MAX_BYTES) req.destroy();
+  });
+  req.resume();
 }

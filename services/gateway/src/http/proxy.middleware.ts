@@ -6,7 +6,13 @@ import { AppError } from '@readur/errors';
 import { sendError } from '@readur/http';
 import type { Logger } from '@readur/logger';
 import type { Route, Upstream } from '../domain/route.table';
-import { countBody, limitFor, payloadTooLarge, type BodyLimits } from './body-limit.middleware';
+import {
+  countBody,
+  discardRest,
+  limitFor,
+  payloadTooLarge,
+  type BodyLimits,
+} from './body-limit.middleware';
 
 /** How the proxies reach the services. */
 export interface ProxyOptions {
@@ -52,12 +58,8 @@ function cutOversizedBody(req: Request, res: Response, limit: number, logger: Lo
   state.upstreamRequest?.destroy();
   logger.warn('request body over the limit; cut', { limit_bytes: limit, path: req.path });
 
-  if (!res.headersSent) {
-    res.setHeader('Connection', 'close');
-    sendError(req, res, payloadTooLarge(limit), logger);
-  }
-  // The client is still sending; stop reading once the answer is out.
-  res.once('finish', () => req.destroy());
+  if (!res.headersSent) sendError(req, res, payloadTooLarge(limit), logger);
+  discardRest(req);
 }
 
 function createUpstreamProxy(target: string, options: ProxyOptions): RequestHandler {

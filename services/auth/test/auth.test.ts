@@ -1,0 +1,199 @@
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createTestDatabase, uniqueName, type TestDatabase } from '@readur/testkit';
+import { deleteExchange, listenToExchange, type EventListener } from './support/event.listener';
+import {
+  GOOD_PASSWORD,
+  INTERNAL_TOKEN,
+  authTestConfig,
+  newUsername,
+  postJson,
+  startTestAuth,
+  type TestAuthService,
+} from './support/auth.fixture';
+
+const exchange = uniqueName('auth_test');
+let database: TestDatabase;
+let auth: TestAuthService;
+let listener: EventListener;
+
+beforeAll(async () => {
+  database = await createTestDatabase('auth_test');
+  listener = await listenToExchange(exchange);
+  auth = await startTestAuth(authTestConfig(database.url, exchange, { ADMIN_USERNAME: 'root' }));
+});
+
+afterAll(async () => {
+  await auth?.close();
+  await listener?.close();
+  await database?.drop();
+  await deleteExchange(exchange);
+});
+
+async function register(username: string, password = GOOD_PASSWORD, email?: string) {
+  return postJson(`${auth.url}/api/auth/register`, { username, password, email });
+}
+
+async function login(username: string, password = GOOD_PASSWORD) {
+  return postJson(`${auth.url}/api/auth/login`, { username, password });
+}
+
+async function jwks(): Promise<JSONWebKeySet> {
+  return (await (await fetch(`${auth.url}/api/auth/jwks`)).json()) as JSONWebKeySet;
+}
+
+describe('when a user registers', () => {
+  it('then it answers 201 with the user and publishes user.created', async () => {
+    const username = newUsername();
+
+    const res = await register(username, GOOD_PASSWORD, `${username}@example.test`);
+
+    expect(res.status).toBe(201);
+    const user = res.body.user as Record<string, unknown>;
+    expect(user).toEqual({
+      id: expect.any(String),
+      username,
+      email: `${username}@example.test`,
+      role: 'user',
+      created_at: expect.any(String),
+    });
+    const event = await listener.next(
+      (e) => e.event === 'user.created' && e.data.user_id === user.id,
+      'user.created',
+    );
+    expect(event.data).toMatchObject({ username, role: 'user' });
+    expect(JSON.stringify(event)).not.toContain(GOOD_PASSWORD);
+  });
+
+  it('then a taken username, in any case, is 409 USERNAME_TAKEN', async () => {
+    const username = newUsername();
+    await register(username);
+
+    const res = await register(username.toUpperCase());
+
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ code: 'USERNAME_TAKEN', request_id: expect.any(String) });
+  });
+
+  it('then a weak password is 400 WEAK_PASSWORD', async () => {
+    const res = await register(newUsername(), 'short');
+
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('WEAK_PASSWORD');
+  });
+});
+
+describe('when a user logs in', () => {
+  it('then it gets an ES256 token the JWKS verifies, and user.login is published', async () => {
+    const username = newUsername();
+    const { body } = await register(username, GOOD_PASSWORD, `${username}@example.test`);
+    const id = (body.user as { id: string }).id;
+
+    const byName = await login(username);
+    const byEmail = await login(`${username}@example.test`);
+
+    expect(byName.status).toBe(200);
+    expect(byEmail.status).toBe(200);
+    const token = byName.body.token as string;
+    expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'ES256', kid: expect.any(String) });
+    const { payload } = await jwtVerify(token, createLocalJWKSet(await jwks()), {
+      issuer: 'readur',
+      audience: 'readur-api',
+    });
+    expect(payload).toMatchObject({ sub: id, role: 'user', username });
+    expect(payload.exp).toBeGreaterThan(Date.now() / 1000 + 3000);
+    const event = await listener.next(
+      (e) => e.event === 'user.login' && e.data.user_id === id,
+      'user.login',
+    );
+    expect(event.data).toMatchObject({ username, method: 'password' });
+  });
+
+  it('then a wrong password and an unknown user get the same 401', async () => {
+    const username = newUsername();
+    await register(username);
+
+    const wrong = await login(username, 'not-the-password-at-all');
+    const unknown = await login(newUsername(), 'not-the-password-at-all');
+
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    const { request_id: _a, ...wrongBody } = wrong.body;
+    const { request_id: _b, ...unknownBody } = unknown.body;
+    expect(wrongBody).toEqual(unknownBody);
+    expect(wrongBody.code).toBe('INVALID_CREDENTIALS');
+  });
+});
+
+describe('when /api/auth/me is called', () => {
+  it('then it answers for the user the gateway vouches for', async () => {
+    const username = newUsername();
+    const id = ((await register(username)).body.user as { id: string }).id;
+
+    const res = await fetch(`${auth.url}/api/auth/me`, {
+      headers: { 'x-internal-token': INTERNAL_TOKEN, 'x-user-id': id, 'x-user-role': 'user' },
+    });
+
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { user: { username: string } }).user.username).toBe(username);
+  });
+
+  it('then X-User-Id without the internal token is 401', async () => {
+    const id = ((await register(newUsername())).body.user as { id: string }).id;
+
+    const res = await fetch(`${auth.url}/api/auth/me`, {
+      headers: {
+        'x-internal-token': 'wrong-token-wrong-token',
+        'x-user-id': id,
+        'x-user-role': 'user',
+      },
+    });
+
+    expect(res.status).toBe(401);
+  });
+});
+
+describe('when the service starts on an empty database', () => {
+  it('then it creates the admin once and prints a generated password once', async () => {
+    expect(auth.announcements).toHaveLength(1);
+    const password = /password "([^"]+)"/.exec(auth.announcements[0] ?? '')?.[1] ?? '';
+
+    const res = await login('root', password);
+
+    expect(res.status).toBe(200);
+    expect((res.body.user as { role: string }).role).toBe('admin');
+    const created = await listener.next(
+      (e) => e.event === 'user.created' && e.data.username === 'root',
+      'admin user.created',
+    );
+    expect(created.data).toMatchObject({ role: 'admin' });
+  });
+
+  it('then a second replica reuses the admin and the signing key', async () => {
+    const before = await jwks();
+
+    const replica = await startTestAuth(authTestConfig(database.url, exchange));
+    try {
+      const after = (await (await fetch(`${replica.url}/api/auth/jwks`)).json()) as JSONWebKeySet;
+      expect(replica.announcements).toHaveLength(0);
+      expect(after.keys.map((key) => key.kid)).toEqual(before.keys.map((key) => key.kid));
+      const admins = await database
+        .knex('users')
+        .where({ role: 'admin' })
+        .count<{ count: string }[]>();
+      expect(Number(admins[0]?.count)).toBe(1);
+    } finally {
+      await replica.close();
+    }
+  });
+});
+
+describe('when /api/auth/config is read', () => {
+  it('then it says which sign-in methods are on', async () => {
+    const res = await fetch(`${auth.url}/api/auth/config`);
+
+    expect(await res.json()).toEqual({
+      methods: { local: true, oidc: false },
+      allow_registration: true,
+    });
+  });
+});

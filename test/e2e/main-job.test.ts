@@ -74,7 +74,6 @@ afterAll(async () => {
   fs.rmSync(storagePath, { recursive: true, force: true });
 }, 60_000);
 
-
 describe('when a user uploads a scanned page', () => {
   it('then the text printed on it is found through /ocr and /api/search', async () => {
     const image = await textImage(['Readur quarterly invoice', 'Amount due: 1234 kroner']);

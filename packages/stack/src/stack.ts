@@ -70,6 +70,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     DATABASE_URL: databaseUrl,
     AMQP_URL: options.amqpUrl ?? process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
     AMQP_EXCHANGE: options.exchange ?? process.env.AMQP_EXCHANGE ?? 'readur-events',
+    // A stack on its own exchange also gets its own queues, so stacks never share work.
+    ...(options.exchange ? { AMQP_QUEUE: options.exchange } : {}),
     INTERNAL_API_TOKEN: internalToken,
     PROMETHEUS_ENABLED: options.randomPorts ? 'false' : (process.env.PROMETHEUS_ENABLED ?? 'true'),
     ...options.env,

@@ -107,7 +107,8 @@ export function createDocumentCreatedConsumer(deps: OcrConsumerDeps) {
     if (envelope.event !== EVENT.documentCreated) return { kind: 'skipped', reason: 'not handled' };
     const source = envelope;
     const { document_id, user_id, mime_type, filename } = source.data;
-    const language = source.data.ocr_languages ?? deps.languages;
+    // TODO(#4): honour a per-document `ocr_languages`; the engine pool has fixed languages.
+    const language = deps.languages;
 
     try {
       const bytes = await documents.fetchFile(document_id, source.correlation_id);

@@ -4,19 +4,13 @@ import { envelopeSchema } from './envelope';
 
 /** The JSON Schema (draft 2020-12) of one event's `data`, generated from its zod schema. */
 export function eventJsonSchema(event: EventName): Record<string, unknown> {
-  return z.toJSONSchema(eventDataSchemas[event], { target: 'draft-2020-12' }) as Record<
-    string,
-    unknown
-  >;
+  return z.toJSONSchema(eventDataSchemas[event], { target: 'draft-2020-12' });
 }
 
 /** Every generated schema file, keyed by its file name under `schemas/`. */
 export function jsonSchemaFiles(): Record<string, Record<string, unknown>> {
   const files: Record<string, Record<string, unknown>> = {
-    'envelope.json': z.toJSONSchema(envelopeSchema, { target: 'draft-2020-12' }) as Record<
-      string,
-      unknown
-    >,
+    'envelope.json': z.toJSONSchema(envelopeSchema, { target: 'draft-2020-12' }),
   };
   for (const event of EVENT_NAMES) {
     files[`${event}.json`] = { title: event, ...eventJsonSchema(event) };

@@ -23,9 +23,8 @@ beforeAll(async () => {
     metrics,
     jsonLimit: '1kb',
     readiness: {
-      database: async () => {
-        if (!dependencyUp) throw new Error('connection refused');
-      },
+      database: () =>
+        dependencyUp ? Promise.resolve() : Promise.reject(new Error('connection refused')),
     },
   });
   app.get('/api/things/:id', (req) => {

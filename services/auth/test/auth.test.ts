@@ -190,6 +190,29 @@ describe('when the service starts on an empty database', () => {
   });
 });
 
+describe('when registration is switched off', () => {
+  it('then sign-up is 403 REGISTRATION_DISABLED and the config says so', async () => {
+    const closed = await startTestAuth(
+      authTestConfig(database.url, exchange, { ALLOW_REGISTRATION: 'false' }),
+    );
+    try {
+      const res = await postJson(`${closed.url}/api/auth/register`, {
+        username: newUsername(),
+        password: GOOD_PASSWORD,
+      });
+      const config = (await (await fetch(`${closed.url}/api/auth/config`)).json()) as {
+        allow_registration: boolean;
+      };
+
+      expect(res.status).toBe(403);
+      expect(res.body.code).toBe('REGISTRATION_DISABLED');
+      expect(config.allow_registration).toBe(false);
+    } finally {
+      await closed.close();
+    }
+  });
+});
+
 describe('when /api/auth/config is read', () => {
   it('then it says which sign-in methods are on', async () => {
     const res = await fetch(`${auth.url}/api/auth/config`);

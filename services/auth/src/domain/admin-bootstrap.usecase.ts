@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from '@readur/logger';
-import type { UserRepository } from '../data/user.repository';
+import { uniqueViolation, type UserRepository } from '../data/user.repository';
 import type { EventWriter } from './auth.deps';
 import { generatePassword } from './password.service';
 import { insertUser } from './registration.usecase';
@@ -29,13 +29,23 @@ export async function bootstrapAdmin(
   const password = seed.password ?? generatePassword();
   const generatedPassword = seed.password ? undefined : password;
 
-  const created = await deps.db.transaction(async (trx) => {
-    await trx.raw('SELECT pg_advisory_xact_lock(?)', [BOOTSTRAP_LOCK]);
-    if (await deps.users.adminExists(trx)) return false;
+  const created = await deps.db
+    .transaction(async (trx) => {
+      await trx.raw('SELECT pg_advisory_xact_lock(?)', [BOOTSTRAP_LOCK]);
+      if (await deps.users.adminExists(trx)) return false;
 
-    await insertUser(deps, trx, { ...seed, password, role: 'admin' });
-    return true;
-  });
+      await insertUser(deps, trx, { ...seed, password, role: 'admin' });
+      return true;
+    })
+    .catch((error: unknown) => {
+      if (!uniqueViolation(error)) throw error;
+      // Fail start-up loudly rather than promote or rename someone else's account.
+      throw new Error(
+        `cannot create the first admin: the username "${seed.username}" or its e-mail is taken ` +
+          'by a non-admin account; set ADMIN_USERNAME / ADMIN_EMAIL to free values',
+        { cause: error },
+      );
+    });
 
   if (!created) return { created: false };
   deps.logger.info('admin account created', { username: seed.username });

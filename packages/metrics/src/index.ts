@@ -10,7 +10,13 @@ export interface Metrics {
   busPublished: client.Counter<'event' | 'transport'>;
   busConsumed: client.Counter<'event' | 'outcome' | 'transport'>;
   counter<L extends string>(name: string, help: string, labels?: L[]): client.Counter<L>;
-  gauge<L extends string>(name: string, help: string, labels?: L[]): client.Gauge<L>;
+  /** `collect`, when given, runs at every scrape to set the gauge's current value. */
+  gauge<L extends string>(
+    name: string,
+    help: string,
+    labels?: L[],
+    collect?: (gauge: client.Gauge<L>) => Promise<void>,
+  ): client.Gauge<L>;
   histogram<L extends string>(
     name: string,
     help: string,
@@ -28,9 +34,26 @@ export function createMetrics(service: string): Metrics {
   const counter = <L extends string>(name: string, help: string, labels: L[] = []) =>
     (registry.getSingleMetric(name) as client.Counter<L> | undefined) ??
     new client.Counter<L>({ name, help, labelNames: labels, registers: [registry] });
-  const gauge = <L extends string>(name: string, help: string, labels: L[] = []) =>
+  const gauge = <L extends string>(
+    name: string,
+    help: string,
+    labels: L[] = [],
+    collect?: (gauge: client.Gauge<L>) => Promise<void>,
+  ) =>
     (registry.getSingleMetric(name) as client.Gauge<L> | undefined) ??
-    new client.Gauge<L>({ name, help, labelNames: labels, registers: [registry] });
+    new client.Gauge<L>({
+      name,
+      help,
+      labelNames: labels,
+      registers: [registry],
+      ...(collect
+        ? {
+            collect(this: client.Gauge<L>) {
+              return collect(this);
+            },
+          }
+        : {}),
+    });
   const histogram = <L extends string>(
     name: string,
     help: string,

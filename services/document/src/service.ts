@@ -1,13 +1,15 @@
 import type http from 'node:http';
+import type { Knex } from 'knex';
 import { createBus } from '@readur/bus';
 import { createApp, finishApp, listen } from '@readur/http';
 import { createLogger, type Logger } from '@readur/logger';
-import { createMetrics, startMetricsServer } from '@readur/metrics';
+import { createMetrics, startMetricsServer, type Metrics } from '@readur/metrics';
 import { startOutboxRelay } from '@readur/outbox';
 import { LocalStorage } from '@readur/storage';
 import type { DocumentConfig } from './config';
 import { ocrSubscription } from './consumers/ocr.consumer';
 import { createDatabase, migrate } from './data/database';
+import { documentRepository } from './data/document.repository';
 import { OUTBOX_TABLES } from './data/event.outbox';
 import type { DocumentDeps } from './domain/document.deps';
 import { documentRoutes } from './http/document.routes';
@@ -52,6 +54,7 @@ export async function startDocumentService(
     await storage.check();
 
     await bus.subscribe(ocrSubscription({ knex, logger, metrics }));
+    trackOcrBacklog(metrics, knex);
     const relay = startOutboxRelay({ knex, bus, logger, table: OUTBOX_TABLES.outbox });
     stops.unshift(() => relay.stop());
 
@@ -93,6 +96,16 @@ export async function startDocumentService(
     await runAll(stops).catch(() => undefined);
     throw error;
   }
+}
+
+/** `ocr_queue_pending_count`: documents waiting for OCR, read from the database at scrape time. */
+function trackOcrBacklog(metrics: Metrics, knex: Knex): void {
+  metrics.gauge(
+    'ocr_queue_pending_count',
+    'Documents whose OCR has not finished',
+    [],
+    async (gauge) => gauge.set(await documentRepository.countAwaitingOcr(knex)),
+  );
 }
 
 function closeServer(server: http.Server): Promise<void> {

@@ -217,4 +217,13 @@ export const documentRepository = {
       });
     return changed > 0;
   },
+
+  /** Documents whose OCR has not finished yet (pending or processing), across all users. */
+  async countAwaitingOcr(db: Db): Promise<number> {
+    const row = (await db('documents')
+      .whereIn('ocr_status', ['pending', 'processing'])
+      .count<{ count: string }[]>({ count: '*' })
+      .first()) ?? { count: '0' };
+    return Number(row.count);
+  },
 };

@@ -166,6 +166,33 @@ describe("when user B goes after user A's document", () => {
   });
 });
 
+describe('when two ocr-workers consume one queue', () => {
+  it('then both take documents and each document completes once', async () => {
+    const images = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => textImage([`shared queue sample ${i}`, 'scaled out'])),
+    );
+
+    const uploaded = await Promise.all(
+      images.map((image, i) => uploadOk(alice, image, `q${i}.png`)),
+    );
+    await Promise.all(uploaded.map((document) => waitForOcr(alice, document.id)));
+    const ids = new Set(uploaded.map((document) => document.id));
+    const finishedBy = new Map<string, string[]>();
+    for (const line of fs.readFileSync(logFile, 'utf8').split('\n')) {
+      const [service, json] = [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)];
+      if (!service.startsWith('ocr-worker') || !json.includes('"ocr completed"')) continue;
+      const { document_id } = JSON.parse(json) as { document_id: string };
+      if (ids.has(document_id))
+        finishedBy.set(document_id, [...(finishedBy.get(document_id) ?? []), service]);
+    }
+    const workers = new Set([...finishedBy.values()].flat());
+
+    expect(finishedBy.size).toBe(6);
+    expect([...finishedBy.values()].every((services) => services.length === 1)).toBe(true);
+    expect(workers.size).toBe(2);
+  }, 120_000);
+});
+
 describe('when an ocr-worker is killed while it holds a message', () => {
   it('then the document still completes, once', async () => {
     const [first, second] = stack.services.filter((s) => s.name.startsWith('ocr-worker'));

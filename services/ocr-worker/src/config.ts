@@ -2,6 +2,34 @@ import os from 'node:os';
 import { z } from 'zod';
 import { baseConfig, busConfig, envInt, envPort, loadConfig } from '@readur/config';
 
+/**
+ * `OCR_PDF_PASSWORDS`: a comma-separated list, or a JSON array of strings when a password
+ * itself holds a comma. Empty means none.
+ */
+const passwordList = z
+  .string()
+  .default('')
+  .transform((raw, context) => {
+    const text = raw.trim();
+    if (!text) return [];
+    if (!text.startsWith('[')) return text.split(',').filter((password) => password.length > 0);
+
+    const parsed = z.array(z.string()).safeParse(safeJson(text));
+    if (!parsed.success) {
+      context.addIssue({ code: 'custom', message: 'must be a comma list or a JSON string array' });
+      return z.NEVER;
+    }
+    return parsed.data;
+  });
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Every variable the ocr-worker reads. */
 export const ocrWorkerConfigShape = {
   ...baseConfig,
@@ -18,6 +46,7 @@ export const ocrWorkerConfigShape = {
   OCR_TIMEOUT_SECONDS: envInt(300, 1),
   OCR_MAX_ATTEMPTS: envInt(3, 1),
   OCR_RETRY_DELAY_MS: envInt(5_000, 0),
+  OCR_PDF_PASSWORDS: passwordList,
 };
 
 /** The ocr-worker's parsed configuration. */

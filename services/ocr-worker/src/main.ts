@@ -26,6 +26,7 @@ export async function startOcrWorker(config: OcrWorkerConfig): Promise<RunningOc
     concurrency: config.OCR_CONCURRENCY,
     maxImagePixels: config.OCR_MAX_IMAGE_PIXELS,
     workerTimeoutMs: config.OCR_TIMEOUT_SECONDS * 1000,
+    pdfPasswords: config.OCR_PDF_PASSWORDS,
   });
   const documents = new DocumentClient(config.DOCUMENT_SERVICE_URL, config.INTERNAL_API_TOKEN);
   const bus = createBus(config, { service: 'ocr-worker', logger, metrics });

@@ -159,6 +159,17 @@ if (!existsSync(manifestPath)) {
       },
     );
 
+    test('when the password is among OCR_PDF_PASSWORDS, then the encrypted PDF is read', async () => {
+      const unlocking = createTestExtractor({ pdfPasswords: ['not-it', 'test'] });
+      const filename = 'pngx__password-is-test.pdf';
+
+      const result = await unlocking
+        .extract({ bytes: corpusFile(filename), mimeType: 'application/pdf', filename })
+        .finally(() => unlocking.close());
+
+      expect(result.text).toContain('Password Protected PDF test.');
+    });
+
     test.each(['ocrmypdf__invalid.pdf', 'pdfjs__bug1020226.pdf'])(
       'when %s is structurally broken, then extraction fails as corrupt',
       async (filename) => {

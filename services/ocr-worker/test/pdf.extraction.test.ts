@@ -1,3 +1,4 @@
+import * as Encrypting from '@cantoo/pdf-lib';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 
 import { createTestExtractor, expectInOrder, failureReason } from './support/extractor.factory';
@@ -23,6 +24,53 @@ async function mixedPdf(): Promise<Buffer> {
   return Buffer.from(await pdf.save());
 }
 
+/** A one-page text PDF encrypted with RC4/AES by @cantoo/pdf-lib (pdf-lib cannot encrypt). */
+async function encryptedPdf(userPassword: string): Promise<Buffer> {
+  const pdf = await Encrypting.PDFDocument.create();
+  const font = await pdf.embedFont(Encrypting.StandardFonts.Helvetica);
+  pdf.addPage([595, 842]).drawText('Quarterly statement of account', { x: 72, y: 760, font });
+  pdf.encrypt({
+    userPassword,
+    ownerPassword: 'owner-only-secret',
+    permissions: { printing: false, modifying: false, copying: false, annotating: false },
+  });
+  return Buffer.from(await pdf.save({ useObjectStreams: false }));
+}
+
+describe('extraction of encrypted PDFs', () => {
+  const extractor = createTestExtractor({ pdfPasswords: ['wrong-one', 'statement-2024'] });
+  const withoutPasswords = createTestExtractor({ pdfPasswords: [] });
+
+  afterAll(() => Promise.all([extractor.close(), withoutPasswords.close()]));
+
+  const input = (bytes: Buffer) => ({ bytes, mimeType: 'application/pdf', filename: 'a.pdf' });
+
+  test('when a PDF needs a user password and none is configured, then it fails as encrypted', async () => {
+    const bytes = await encryptedPdf('statement-2024');
+
+    expect(await failureReason(withoutPasswords.extract(input(bytes)))).toBe('encrypted');
+  });
+
+  test('when one of the configured passwords fits, then the PDF is decrypted and read', async () => {
+    const result = await extractor.extract(input(await encryptedPdf('statement-2024')));
+
+    expect(result.text).toBe('Quarterly statement of account');
+    expect(result.pages[0]?.method).toBe('text-layer');
+  });
+
+  test('when no configured password fits, then it fails as encrypted', async () => {
+    const bytes = await encryptedPdf('something-else');
+
+    expect(await failureReason(extractor.extract(input(bytes)))).toBe('encrypted');
+  });
+
+  test('when a PDF only restricts permissions, then it opens without any password', async () => {
+    const result = await withoutPasswords.extract(input(await encryptedPdf('')));
+
+    expect(result.text).toBe('Quarterly statement of account');
+  });
+});
+
 describe('extraction of PDFs', () => {
   const extractor = createTestExtractor();
 
@@ -45,6 +93,15 @@ describe('extraction of PDFs', () => {
 
     const result = await extract(bytes);
 
+    expect(result.pages[0]?.text).toBe('Born digital first page');
+  });
+
+  test('when a UTF-8 byte order mark precedes the header, then the PDF is still read', async () => {
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), await mixedPdf()]);
+
+    const result = await extract(bytes);
+
+    expect(result.pages.map((page) => page.method)).toEqual(['text-layer', 'ocr']);
     expect(result.pages[0]?.text).toBe('Born digital first page');
   });
 

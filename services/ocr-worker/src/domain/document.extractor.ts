@@ -102,6 +102,7 @@ export class Extractor {
       ocr: this.ocr,
       concurrency: this.options.concurrency,
       maxImagePixels: this.options.maxImagePixels,
+      pdfPasswords: this.options.pdfPasswords ?? [],
       onPageDone: (pages) => onProgress?.({ page: ++done, pages }),
     };
   }

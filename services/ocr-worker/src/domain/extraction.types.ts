@@ -46,6 +46,8 @@ export interface ExtractorOptions {
   maxImagePixels: number;
   /** Limit for starting an OCR engine and for OCR of one page. */
   workerTimeoutMs: number;
+  /** Tried in turn on PDFs that need a user password (`OCR_PDF_PASSWORDS`). */
+  pdfPasswords?: readonly string[];
   onProgress?: ProgressListener;
 }
 

@@ -7,6 +7,7 @@ export interface PageContext {
   ocr: OcrEngine;
   concurrency: number;
   maxImagePixels: number;
+  pdfPasswords: readonly string[];
   /** Called once per finished page. */
   onPageDone: (pages: number) => void;
 }

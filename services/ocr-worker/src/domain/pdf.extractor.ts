@@ -42,7 +42,7 @@ export async function extractPdfPages(
   bytes: Buffer,
   context: PageContext,
 ): Promise<ExtractedPage[]> {
-  const document = await openPdf(bytes);
+  const document = await openPdf(bytes, context.pdfPasswords);
   try {
     return await mapPages(document.numPages, context, (page) =>
       extractPage(document, page, context),

@@ -35,21 +35,52 @@ function stripLeadingJunk(bytes: Buffer): Uint8Array {
   return new Uint8Array(bytes.subarray(start));
 }
 
+// Checked by name: pdfjs errors come from another module realm under jest's VM modules.
+const isPasswordError = (error: unknown): boolean =>
+  (error as { name?: unknown } | undefined)?.name === 'PasswordException';
+
 function toExtractionError(error: unknown): ExtractionError {
-  const name = error instanceof Error ? error.name : '';
+  if (error instanceof ExtractionError) return error;
+
   const message = describeCause(error);
-  if (name === 'PasswordException') {
+  if (isPasswordError(error)) {
     return new ExtractionError('encrypted', 'PDF is password protected', { cause: error });
   }
   return new ExtractionError('corrupt', `PDF cannot be read: ${message}`, { cause: error });
 }
 
-/** Opens a PDF; a password-protected one fails as 'encrypted', anything unreadable as 'corrupt'. */
-export async function openPdf(bytes: Buffer): Promise<PdfDocument> {
+/**
+ * Opens a PDF. A PDF that only restricts permissions (an owner password, no user password)
+ * opens as it is; one that needs a user password is tried with each of `passwords` in turn
+ * (`OCR_PDF_PASSWORDS`). It fails as 'encrypted' when none fits, as 'corrupt' when unreadable.
+ */
+export async function openPdf(
+  bytes: Buffer,
+  passwords: readonly string[] = [],
+): Promise<PdfDocument> {
+  for (const password of [undefined, ...passwords]) {
+    try {
+      return await openWith(bytes, password);
+    } catch (error) {
+      if (!isPasswordError(error)) throw toExtractionError(error);
+    }
+  }
+
+  const tried = passwords.length;
+  throw new ExtractionError(
+    'encrypted',
+    tried > 0
+      ? `PDF is password protected and none of the ${tried} configured passwords opens it`
+      : 'PDF is password protected and no password is configured',
+  );
+}
+
+async function openWith(bytes: Buffer, password: string | undefined): Promise<PdfDocument> {
   const pdfjs = await loadPdfjs();
 
   const task = pdfjs.getDocument({
     data: stripLeadingJunk(bytes),
+    ...(password === undefined ? {} : { password }),
     disableFontFace: true,
     useSystemFonts: false,
     isEvalSupported: false,
@@ -65,7 +96,7 @@ export async function openPdf(bytes: Buffer): Promise<PdfDocument> {
     return await task.promise;
   } catch (error) {
     await task.destroy();
-    throw toExtractionError(error);
+    throw error;
   }
 }
 

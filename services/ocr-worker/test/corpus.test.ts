@@ -111,6 +111,17 @@ if (!existsSync(manifestPath)) {
       expect(result.confidence).toBeGreaterThan(70);
     });
 
+    test('when phototest is turned left in its pixels, then OSD turns it and it reads', async () => {
+      const result = await extract('tess__phototest-rotated-L.png');
+
+      expectInOrder(result.text, [
+        'this is a lot of 12 point text to test the',
+        'ocr code and see if it works on all types',
+        'the quick brown dog jumped over the',
+      ]);
+      expect(result.pages[0]?.rotation).toBe(90);
+    });
+
     test('when a JPEG carries EXIF orientation 6, then it is turned upright first', async () => {
       const result = await extract('tjs__simple-90.jpg');
 

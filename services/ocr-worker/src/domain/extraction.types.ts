@@ -15,6 +15,8 @@ export interface ExtractedPage {
   /** 0-100; exact text (text layer, plain text) is 100. */
   confidence: number;
   method: ExtractionMethod;
+  /** Clockwise degrees the page's pixels were turned to read it upright (OCR pages only). */
+  rotation?: 0 | 90 | 180 | 270;
 }
 
 /** The whole document's text, pages in document order. */

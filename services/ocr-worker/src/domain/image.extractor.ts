@@ -50,15 +50,45 @@ async function countPages(bytes: Buffer, maxImagePixels: number): Promise<number
   return metadata.format === 'tiff' ? (metadata.pages ?? 1) : 1;
 }
 
+// A resolution outside this range is missing or wrong (WebP and phone photos carry none).
+const MIN_PLAUSIBLE_DPI = 70;
+const MAX_PLAUSIBLE_DPI = 1200;
+/** Letter and A4 pages are about 8.3 inches wide; most images are photos of one. */
+const PAGE_WIDTH_INCHES = 8.3;
+
 /**
- * Turns one page into what tesseract reads best: upright (EXIF orientation applied), alpha
- * flattened on white (transparent text would otherwise turn black on black), grayscale PNG.
+ * The resolution to tell tesseract. Without one it prints "Invalid resolution" warnings onto
+ * stdout (into our JSON logs) and assumes 70 dpi; a full-page guess from the width is closer.
  */
-export function prepareImage(bytes: Buffer, page: number, maxImagePixels: number): Promise<Buffer> {
-  return sharp(bytes, { page: page - 1, limitInputPixels: maxImagePixels, failOn: 'error' })
-    .rotate()
+export function effectiveDpi(density: number | undefined, uprightWidth: number): number {
+  if (density !== undefined && density >= MIN_PLAUSIBLE_DPI && density <= MAX_PLAUSIBLE_DPI) {
+    return density;
+  }
+  const guess = Math.round(uprightWidth / PAGE_WIDTH_INCHES);
+  return Math.min(Math.max(guess, MIN_PLAUSIBLE_DPI), 600);
+}
+
+/**
+ * Turns one page into what tesseract reads best: upright (EXIF orientation 1-8 applied,
+ * mirrored ones too), alpha flattened on white (transparent text would otherwise turn black
+ * on black), CMYK and 16-bit samples reduced to 8-bit gray, with a plausible resolution.
+ */
+export async function prepareImage(
+  bytes: Buffer,
+  page: number,
+  maxImagePixels: number,
+): Promise<Buffer> {
+  const image = sharp(bytes, { page: page - 1, limitInputPixels: maxImagePixels, failOn: 'error' });
+  const metadata = await image.metadata();
+  const sideways = (metadata.orientation ?? 1) >= 5;
+  const uprightWidth = sideways ? (metadata.pageHeight ?? metadata.height) : metadata.width;
+
+  return image
+    .autoOrient()
     .flatten({ background: '#ffffff' })
     .grayscale()
+    .toColourspace('b-w')
+    .withMetadata({ density: effectiveDpi(metadata.density, uprightWidth) })
     .png({ compressionLevel: 1 })
     .toBuffer();
 }

@@ -1,3 +1,5 @@
+import path from 'node:path';
+
 import { createWorker, OEM, type Worker } from 'tesseract.js';
 
 import { ExtractionError } from './extraction.errors';
@@ -7,6 +9,13 @@ import { resolveLanguages, type LanguageSet } from './language.loader';
 export interface OcrOutput {
   text: string;
   /** Tesseract's mean word confidence, 0-100. */
+  confidence: number;
+}
+
+/** What orientation detection found: turning the image clockwise by `degrees` makes it upright. */
+export interface Orientation {
+  degrees: 0 | 90 | 180 | 270;
+  /** Tesseract's OSD confidence; values under about 2 are guesses. */
   confidence: number;
 }
 
@@ -44,6 +53,9 @@ export class OcrEngine {
   private readonly slots: Slot[];
   private readonly idle: Slot[];
   private readonly waiting: ((slot: Slot) => void)[] = [];
+  /** One orientation (OSD) engine, used by one page at a time and only for doubtful pages. */
+  private readonly osdSlot: Slot = {};
+  private osdQueue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(private readonly options: OcrEngineOptions) {
@@ -68,11 +80,31 @@ export class OcrEngine {
     }
   }
 
+  /**
+   * Detects the page orientation with tesseract's OSD model (legacy engine, from
+   * `@tesseract.js-data/osd`). `undefined` when OSD finds no script to judge by (blank pages).
+   */
+  detectOrientation(image: Buffer): Promise<Orientation | undefined> {
+    if (this.closed) return Promise.reject(new Error('OCR engine is closed'));
+
+    const run = async (): Promise<Orientation | undefined> => {
+      const worker = await this.osdWorker();
+      const { data } = await this.guard(this.osdSlot, worker.detect(image), 'Orientation check');
+      const degrees = data.orientation_degrees;
+      if (degrees !== 0 && degrees !== 90 && degrees !== 180 && degrees !== 270) return undefined;
+      return { degrees, confidence: data.orientation_confidence ?? 0 };
+    };
+    const result = this.osdQueue.then(run, run);
+    this.osdQueue = result.catch(() => undefined);
+    return result;
+  }
+
   /** Terminates every worker; recognize() fails afterwards. */
   async close(): Promise<void> {
     this.closed = true;
-    const workers = this.slots.flatMap((slot) => (slot.worker ? [slot.worker] : []));
-    this.slots.forEach((slot) => delete slot.worker);
+    const all = [...this.slots, this.osdSlot];
+    const workers = all.flatMap((slot) => (slot.worker ? [slot.worker] : []));
+    all.forEach((slot) => delete slot.worker);
     await Promise.allSettled(workers.map((worker) => worker.terminate()));
     this.languageSet.dispose();
   }
@@ -92,17 +124,36 @@ export class OcrEngine {
     else this.idle.push(slot);
   }
 
-  private async workerOf(slot: Slot): Promise<Worker> {
+  private workerOf(slot: Slot): Promise<Worker> {
+    return this.start(slot, () =>
+      createWorker(this.languageSet.languages, OEM.LSTM_ONLY, {
+        langPath: this.languageSet.langPath,
+        cacheMethod: 'none',
+        gzip: true,
+        // Without a handler tesseract.js rethrows worker errors where nobody can catch them.
+        errorHandler: () => undefined,
+      }),
+    );
+  }
+
+  /** OSD needs the legacy (non-LSTM) core and the legacy `osd` model. */
+  private osdWorker(): Promise<Worker> {
+    return this.start(this.osdSlot, () =>
+      createWorker('osd', OEM.TESSERACT_ONLY, {
+        langPath: osdModelFolder(),
+        legacyCore: true,
+        legacyLang: true,
+        cacheMethod: 'none',
+        gzip: true,
+        errorHandler: () => undefined,
+      }),
+    );
+  }
+
+  private async start(slot: Slot, create: () => Promise<Worker>): Promise<Worker> {
     if (slot.worker) return slot.worker;
 
-    const starting = createWorker(this.languageSet.languages, OEM.LSTM_ONLY, {
-      langPath: this.languageSet.langPath,
-      cacheMethod: 'none',
-      gzip: true,
-      // Without a handler tesseract.js rethrows worker errors where nobody can catch them.
-      errorHandler: () => undefined,
-    });
-
+    const starting = create();
     try {
       slot.worker = await withTimeout(starting, this.options.timeoutMs, 'Starting an OCR engine');
     } catch (error) {
@@ -126,6 +177,11 @@ export class OcrEngine {
       throw asError(error);
     }
   }
+}
+
+/** The legacy OSD model of `@tesseract.js-data/osd` (the `_best_int` folder is LSTM only). */
+function osdModelFolder(): string {
+  return path.join(path.dirname(require.resolve('@tesseract.js-data/osd/package.json')), '4.0.0');
 }
 
 /** tesseract.js rejects with bare strings; callers deserve an Error with a stack. */

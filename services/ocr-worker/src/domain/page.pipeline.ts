@@ -1,5 +1,6 @@
 import type { ExtractedPage } from './extraction.types';
 import type { OcrEngine } from './ocr.engine';
+import { recognizeUpright } from './orientation.corrector';
 import { normaliseText } from './text.normaliser';
 
 /** What a format-specific extractor needs from the Extractor. */
@@ -37,12 +38,12 @@ export async function mapPages(
   return results;
 }
 
-/** OCRs one prepared image into a page. */
+/** OCRs one prepared image into a page, turned upright first when its pixels lie on a side. */
 export async function ocrPage(
   context: PageContext,
   page: number,
   image: Buffer,
 ): Promise<ExtractedPage> {
-  const { text, confidence } = await context.ocr.recognize(image);
-  return { page, text: normaliseText(text).trim(), confidence, method: 'ocr' };
+  const { text, confidence, rotation } = await recognizeUpright(context.ocr, image);
+  return { page, text: normaliseText(text).trim(), confidence, method: 'ocr', rotation };
 }

@@ -109,3 +109,33 @@ export function bombPng(size = 20_000): Buffer {
     pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }
+
+/**
+ * The stored pixels of a JPEG whose EXIF orientation `orientation` (1-8) displays `upright`:
+ * each stored form is the inverse of the turn or mirror the tag asks a viewer to apply.
+ */
+export async function exifOrientedJpeg(upright: Buffer, orientation: number): Promise<Buffer> {
+  // [clockwise turn, then mirror left-right]: 5 is a transpose, 7 a transverse.
+  const stored: Record<number, [number, boolean]> = {
+    1: [0, false],
+    2: [0, true],
+    3: [180, false],
+    4: [180, true],
+    5: [90, true],
+    6: [270, false],
+    7: [270, true],
+    8: [90, false],
+  };
+  const steps = stored[orientation];
+  if (!steps) throw new Error(`EXIF orientation ${orientation} does not exist`);
+
+  // Separate passes: within one pipeline sharp mirrors before it turns, whatever the call order.
+  const turned = await sharp(upright).rotate(steps[0]).png().toBuffer();
+  const mirrored = steps[1] ? await sharp(turned).flop().png().toBuffer() : turned;
+  return sharp(mirrored).jpeg({ quality: 92 }).withMetadata({ orientation }).toBuffer();
+}
+
+/** An image turned clockwise in its pixels, with no EXIF to say so (a sideways scan). */
+export function turnedPng(upright: Buffer, degrees: number): Promise<Buffer> {
+  return sharp(upright).rotate(degrees, { background: '#ffffff' }).png().toBuffer();
+}

@@ -1,0 +1,56 @@
+import sharp from 'sharp';
+
+import type { OcrEngine, OcrOutput } from './ocr.engine';
+
+/**
+ * Upright pages of real text read at 80-95; a page turned on its side reads as garbage well
+ * under 50. Pages at or above this confidence are taken as upright without asking OSD.
+ */
+const UPRIGHT_CONFIDENCE = 65;
+/** OSD confidence under this is a guess (tesseract's own `min_orientation_margin` is 7). */
+const MIN_OSD_CONFIDENCE = 2;
+
+/** The text of an image read upright, and the clockwise turn that made it upright. */
+export interface UprightOcrOutput extends OcrOutput {
+  rotation: 0 | 90 | 180 | 270;
+}
+
+/** Turns an image clockwise; `undefined` when sharp cannot decode it (BMP goes to OCR raw). */
+async function turn(image: Buffer, degrees: number): Promise<Buffer | undefined> {
+  try {
+    return await sharp(image)
+      .rotate(degrees)
+      .withMetadata()
+      .png({ compressionLevel: 1 })
+      .toBuffer();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads an image whose pixels may be turned by 90, 180 or 270 degrees (a phone photo without
+ * EXIF, a scanner feeding pages sideways). The page is read as it is first; only a doubtful
+ * result asks tesseract's OSD which way is up, and the turned page is read again. The better
+ * of the two readings wins, so a wrong OSD guess can never make a page worse. tesseract.js's
+ * own auto-rotation is not used: it produced garbage on turned pages.
+ */
+export async function recognizeUpright(ocr: OcrEngine, image: Buffer): Promise<UprightOcrOutput> {
+  const asIs = await ocr.recognize(image);
+  if (asIs.text.trim().length === 0 || asIs.confidence >= UPRIGHT_CONFIDENCE) {
+    return { ...asIs, rotation: 0 };
+  }
+
+  const orientation = await ocr.detectOrientation(image);
+  if (!orientation || orientation.degrees === 0 || orientation.confidence < MIN_OSD_CONFIDENCE) {
+    return { ...asIs, rotation: 0 };
+  }
+
+  const turned = await turn(image, orientation.degrees);
+  if (!turned) return { ...asIs, rotation: 0 };
+
+  const upright = await ocr.recognize(turned);
+  return upright.confidence > asIs.confidence
+    ? { ...upright, rotation: orientation.degrees }
+    : { ...asIs, rotation: 0 };
+}

@@ -68,6 +68,20 @@ if (!existsSync(manifestPath)) {
       expectInOrder(result.text, ['page 1', 'page 2', 'page 3']);
     });
 
+    test('when a text layer has soft hyphens, then it is kept as text, not OCRed', async () => {
+      const result = await extract('pdfjs__issue13226.pdf');
+
+      expect(result.pages.map((page) => page.method)).toEqual(['text-layer']);
+      expect(result.text.replaceAll('\u00AD', '')).toContain('Mitarbeiterinnen und Mitarbeiter');
+    });
+
+    test('when a typeset manual has ligatures, then its text layer is kept', async () => {
+      const result = await extract('pdfjs__issue10640.pdf');
+
+      expect(result.pages.every((page) => page.method === 'text-layer')).toBe(true);
+      expect(loose(result.text)).toContain('open sans is a humanist sans serif typeface');
+    });
+
     test('when a PDF mixes scans and text, then only the scans are OCRed', async () => {
       const result = await extract('pngx__multi-page-mixed.pdf');
 

@@ -1,7 +1,12 @@
 import * as Encrypting from '@cantoo/pdf-lib';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 
-import { createTestExtractor, expectInOrder, failureReason } from './support/extractor.factory';
+import {
+  createTestExtractor,
+  expectInOrder,
+  failureReason,
+  loose,
+} from './support/extractor.factory';
 import { textPng } from './support/fixture.factory';
 
 /** A two-page A4 PDF: page 1 has a text layer, page 2 is only an image of text. */
@@ -35,6 +40,20 @@ async function encryptedPdf(userPassword: string): Promise<Buffer> {
     permissions: { printing: false, modifying: false, copying: false, annotating: false },
   });
   return Buffer.from(await pdf.save({ useObjectStreams: false }));
+}
+
+/**
+ * A page as a scanner with a broken font writes it: the picture shows real text, but the
+ * text layer behind it decodes to symbol soup (no ToUnicode map).
+ */
+async function garbageLayerPdf(): Promise<Buffer> {
+  const pdf = await PDFDocument.create();
+  const font = await pdf.embedFont(StandardFonts.Helvetica);
+  const scan = await pdf.embedPng(await textPng(['Quarterly report for the board']));
+  const page = pdf.addPage([595, 842]);
+  page.drawImage(scan, { x: 36, y: 600, width: 523, height: scan.height * (523 / scan.width) });
+  page.drawText('ÿþ¤¦ §¨©ª «¬®¯ °±²³ ´µ¶· ¸¹º» ¼½¾¿ ÀÁÂÃ', { x: 36, y: 300, size: 10, font });
+  return Buffer.from(await pdf.save());
 }
 
 describe('extraction of encrypted PDFs', () => {
@@ -94,6 +113,13 @@ describe('extraction of PDFs', () => {
     const result = await extract(bytes);
 
     expect(result.pages[0]?.text).toBe('Born digital first page');
+  });
+
+  test('when a text layer is garbage from a font without a Unicode map, then the page is OCRed', async () => {
+    const result = await extract(await garbageLayerPdf());
+
+    expect(result.pages[0]?.method).toBe('ocr');
+    expect(loose(result.text)).toContain('quarterly report for the board');
   });
 
   test('when a UTF-8 byte order mark precedes the header, then the PDF is still read', async () => {

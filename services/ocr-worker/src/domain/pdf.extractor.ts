@@ -3,6 +3,7 @@ import { openPdf, readPdf, type PdfDocument } from './pdf.loader';
 import { renderPage } from './pdf.renderer';
 import { mapPages, ocrPage, type PageContext } from './page.pipeline';
 import { isBlank, normaliseText } from './text.normaliser';
+import { judgeTextLayer } from './text.quality';
 
 /** The page's text layer, one line per pdfjs end-of-line mark. */
 async function readTextLayer(page: Awaited<ReturnType<PdfDocument['getPage']>>): Promise<string> {
@@ -14,8 +15,10 @@ async function readTextLayer(page: Awaited<ReturnType<PdfDocument['getPage']>>):
 }
 
 /**
- * A page with real text keeps its text layer; a page whose text layer is empty or only
- * whitespace and form feeds (scans, "tagged" PDFs without text) is rendered and OCRed.
+ * A page with real text keeps its text layer. A page whose text layer is empty or only
+ * whitespace and form feeds (scans, "tagged" PDFs without text) is rendered and OCRed, and so
+ * is one whose text layer is garbage (a font without a Unicode map); if OCR then finds
+ * nothing either, the garbage is kept rather than losing the page's only text.
  */
 async function extractPage(
   document: PdfDocument,
@@ -25,13 +28,18 @@ async function extractPage(
   const page = await readPdf(() => document.getPage(pageNumber));
   try {
     const text = await readPdf(() => readTextLayer(page));
-    if (!isBlank(text)) {
-      const cleaned = normaliseText(text).trim();
-      return { page: pageNumber, text: cleaned, confidence: 100, method: 'text-layer' };
-    }
+    const layer = normaliseText(text).trim();
+    const textLayer: ExtractedPage = {
+      page: pageNumber,
+      text: layer,
+      confidence: 100,
+      method: 'text-layer',
+    };
+    if (!isBlank(text) && !judgeTextLayer(layer).poor) return textLayer;
 
     const image = await readPdf(() => renderPage(document, page, context.maxImagePixels));
-    return await ocrPage(context, pageNumber, image);
+    const ocred = await ocrPage(context, pageNumber, image);
+    return ocred.text.length === 0 && layer.length > 0 ? textLayer : ocred;
   } finally {
     page.cleanup();
   }

@@ -93,6 +93,12 @@ describe('uploading and downloading documents', () => {
     ],
     ['UTF-16 text with a BOM', () => utf16Bytes(), 'utf16.dat', 'text/plain'],
     [
+      'a PDF behind a UTF-8 BOM',
+      () => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), pdfBytes()]),
+      'bom.pdf',
+      'application/pdf',
+    ],
+    [
       'random binary',
       () => Buffer.from([0, 1, 2, 3, 0, 255, 254, 7, 8, 0, 0, 9, Date.now() % 256]),
       'blob.txt',

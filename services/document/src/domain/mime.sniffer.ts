@@ -32,14 +32,20 @@ function looksLikeText(head: Buffer): boolean {
   return control <= head.length * 0.02;
 }
 
+/** Some exporters write a UTF-8 BOM before `%PDF-`; PDF readers open such files. */
+const isPdfBehindBom = (head: Buffer): boolean =>
+  head[0] === 0xef && head.subarray(3, 3 + PDF_MARKER.length).equals(PDF_MARKER);
+
 /**
  * The MIME type of a file from its first bytes, never from its name or the client's header.
- * Order matters: a Unicode BOM first (file-type mistakes UTF-16 text for audio), then
+ * Order matters: a PDF behind a UTF-8 BOM, then a Unicode BOM (file-type mistakes UTF-16
+ * text for audio), then
  * file-type's signatures, then a PDF header anywhere in the first KiB (readers accept junk
  * before `%PDF`), then a text-versus-binary guess.
  */
 export async function sniffMimeType(head: Buffer): Promise<string> {
   if (head.length === 0) return BINARY;
+  if (isPdfBehindBom(head)) return 'application/pdf';
   if (hasUnicodeBom(head)) return TEXT;
 
   const { fileTypeFromBuffer } = await loadFileType();

@@ -2,6 +2,7 @@ import sharp from 'sharp';
 
 import { describeCause, ExtractionError } from './extraction.errors';
 import type { ExtractedPage } from './extraction.types';
+import { heicToPng, isHevc } from './heic.decoder';
 import { mapPages, ocrPage, type PageContext } from './page.pipeline';
 
 const SHARP_MIME_TYPES = new Set([
@@ -12,6 +13,11 @@ const SHARP_MIME_TYPES = new Set([
   'image/tiff',
   'image/webp',
   'image/gif',
+  'image/heic',
+  'image/heif',
+  'image/heic-sequence',
+  'image/heif-sequence',
+  'image/avif',
 ]);
 const BMP_MIME_TYPES = new Set(['image/bmp', 'image/x-bmp', 'image/x-ms-bmp']);
 
@@ -43,12 +49,22 @@ function checkPixels(width: number, height: number, maxImagePixels: number): voi
  * Counts the pages to OCR. The header check refuses decompression bombs before a single
  * pixel is decoded. Only TIFF pages are separate pages; GIF and WebP frames are animation.
  */
-async function countPages(bytes: Buffer, maxImagePixels: number): Promise<number> {
+async function openImage(
+  bytes: Buffer,
+  maxImagePixels: number,
+): Promise<{ bytes: Buffer; pages: number }> {
   const metadata = await sharp(bytes).metadata();
   checkPixels(metadata.width, metadata.pageHeight ?? metadata.height, maxImagePixels);
 
-  return metadata.format === 'tiff' ? (metadata.pages ?? 1) : 1;
+  if (isHevc(metadata)) return { bytes: await heicToPng(bytes, maxImagePixels), pages: 1 };
+  return { bytes, pages: metadata.format === 'tiff' ? (metadata.pages ?? 1) : 1 };
 }
+
+/**
+ * Larger images are scaled down before OCR: an A4 page at 500 dpi is 24 megapixels, more
+ * than tesseract needs, and every extra pixel costs time and WebAssembly memory.
+ */
+export const MAX_OCR_PIXELS = 25_000_000;
 
 // A resolution outside this range is missing or wrong (WebP and phone photos carry none).
 const MIN_PLAUSIBLE_DPI = 70;
@@ -80,15 +96,20 @@ export async function prepareImage(
 ): Promise<Buffer> {
   const image = sharp(bytes, { page: page - 1, limitInputPixels: maxImagePixels, failOn: 'error' });
   const metadata = await image.metadata();
-  const sideways = (metadata.orientation ?? 1) >= 5;
-  const uprightWidth = sideways ? (metadata.pageHeight ?? metadata.height) : metadata.width;
+  const height = metadata.pageHeight ?? metadata.height;
+  const uprightWidth = (metadata.orientation ?? 1) >= 5 ? height : metadata.width;
+  const shrink = Math.min(1, Math.sqrt(MAX_OCR_PIXELS / (metadata.width * height)));
 
-  return image
-    .autoOrient()
-    .flatten({ background: '#ffffff' })
-    .grayscale()
+  const upright = image.autoOrient().flatten({ background: '#ffffff' }).grayscale();
+  const sized = shrink < 1 ? upright.resize({ width: Math.floor(uprightWidth * shrink) }) : upright;
+  return sized
     .toColourspace('b-w')
-    .withMetadata({ density: effectiveDpi(metadata.density, uprightWidth) })
+    .withMetadata({
+      density: Math.max(
+        MIN_PLAUSIBLE_DPI,
+        Math.round(effectiveDpi(metadata.density, uprightWidth) * shrink),
+      ),
+    })
     .png({ compressionLevel: 1 })
     .toBuffer();
 }
@@ -118,12 +139,12 @@ export async function extractImagePages(
 ): Promise<ExtractedPage[]> {
   if (BMP_MIME_TYPES.has(mimeType)) return extractBmp(bytes, context);
 
-  const count = await countPages(bytes, context.maxImagePixels).catch((error: unknown) => {
+  const opened = await openImage(bytes, context.maxImagePixels).catch((error: unknown) => {
     throw toExtractionError(error);
   });
 
-  return mapPages(count, context, async (page) => {
-    const image = await prepareImage(bytes, page, context.maxImagePixels).catch(
+  return mapPages(opened.pages, context, async (page) => {
+    const image = await prepareImage(opened.bytes, page, context.maxImagePixels).catch(
       (error: unknown) => {
         throw toExtractionError(error);
       },

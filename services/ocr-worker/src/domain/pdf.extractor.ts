@@ -1,4 +1,5 @@
 import type { ExtractedPage } from './extraction.types';
+import { assertImagesWithin } from './pdf.inspector';
 import { openPdf, readPdf, type PdfDocument } from './pdf.loader';
 import { renderPage } from './pdf.renderer';
 import { mapPages, ocrPage, type PageContext } from './page.pipeline';
@@ -50,7 +51,8 @@ export async function extractPdfPages(
   bytes: Buffer,
   context: PageContext,
 ): Promise<ExtractedPage[]> {
-  const document = await openPdf(bytes, context.pdfPasswords);
+  assertImagesWithin(bytes, context.maxImagePixels);
+  const document = await openPdf(bytes, context.pdfPasswords, context.maxImagePixels);
   try {
     return await mapPages(document.numPages, context, (page) =>
       extractPage(document, page, context),

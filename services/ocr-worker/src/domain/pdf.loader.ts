@@ -57,10 +57,11 @@ function toExtractionError(error: unknown): ExtractionError {
 export async function openPdf(
   bytes: Buffer,
   passwords: readonly string[] = [],
+  maxImagePixels = -1,
 ): Promise<PdfDocument> {
   for (const password of [undefined, ...passwords]) {
     try {
-      return await openWith(bytes, password);
+      return await openWith(bytes, password, maxImagePixels);
     } catch (error) {
       if (!isPasswordError(error)) throw toExtractionError(error);
     }
@@ -75,7 +76,11 @@ export async function openPdf(
   );
 }
 
-async function openWith(bytes: Buffer, password: string | undefined): Promise<PdfDocument> {
+async function openWith(
+  bytes: Buffer,
+  password: string | undefined,
+  maxImagePixels: number,
+): Promise<PdfDocument> {
   const pdfjs = await loadPdfjs();
 
   const task = pdfjs.getDocument({
@@ -84,6 +89,8 @@ async function openWith(bytes: Buffer, password: string | undefined): Promise<Pd
     disableFontFace: true,
     useSystemFonts: false,
     isEvalSupported: false,
+    // A last guard: an image too large to decode is dropped instead of exhausting memory.
+    maxImageSize: maxImagePixels,
     standardFontDataUrl: assetFolder('standard_fonts'),
     cMapUrl: assetFolder('cmaps'),
     cMapPacked: true,

@@ -139,3 +139,36 @@ export async function exifOrientedJpeg(upright: Buffer, orientation: number): Pr
 export function turnedPng(upright: Buffer, degrees: number): Promise<Buffer> {
   return sharp(upright).rotate(degrees, { background: '#ffffff' }).png().toBuffer();
 }
+
+/**
+ * A PDF whose one page draws a `size` x `size` 1-bit image: the image stream is deflated
+ * zeros, so a file of a few hundred kilobytes declares over a gigapixel.
+ */
+export async function giantImagePdf(size = 35_000): Promise<Buffer> {
+  const { PDFDocument, PDFName, degrees, drawImage } = await import('pdf-lib');
+  const pdf = await PDFDocument.create();
+  const rows = Buffer.alloc(Math.ceil(size / 8) * size);
+  const stream = pdf.context.flateStream(rows, {
+    Type: 'XObject',
+    Subtype: 'Image',
+    Width: size,
+    Height: size,
+    ColorSpace: 'DeviceGray',
+    BitsPerComponent: 1,
+  });
+  const ref = pdf.context.register(stream);
+  const page = pdf.addPage([595, 842]);
+  page.node.setXObject(PDFName.of('Scan'), ref);
+  page.pushOperators(
+    ...drawImage('Scan', {
+      x: 0,
+      y: 0,
+      width: 595,
+      height: 842,
+      rotate: degrees(0),
+      xSkew: degrees(0),
+      ySkew: degrees(0),
+    }),
+  );
+  return Buffer.from(await pdf.save());
+}

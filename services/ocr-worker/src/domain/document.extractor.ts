@@ -103,6 +103,7 @@ export class Extractor {
       concurrency: this.options.concurrency,
       maxImagePixels: this.options.maxImagePixels,
       pdfPasswords: this.options.pdfPasswords ?? [],
+      timeoutMs: this.options.workerTimeoutMs,
       onPageDone: (pages) => onProgress?.({ page: ++done, pages }),
     };
   }

@@ -31,6 +31,8 @@ interface Slot {
   worker?: Worker;
 }
 
+const MIN_START_TIMEOUT_MS = 60_000;
+
 function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -57,6 +59,7 @@ export class OcrEngine {
   private readonly osdSlot: Slot = {};
   private osdQueue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private replaced = 0;
 
   constructor(private readonly options: OcrEngineOptions) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
@@ -97,6 +100,11 @@ export class OcrEngine {
     const result = this.osdQueue.then(run, run);
     this.osdQueue = result.catch(() => undefined);
     return result;
+  }
+
+  /** How many engines were thrown away after overrunning the timeout (for tests and metrics). */
+  get replacedEngines(): number {
+    return this.replaced;
   }
 
   /** Terminates every worker; recognize() fails afterwards. */
@@ -155,7 +163,9 @@ export class OcrEngine {
 
     const starting = create();
     try {
-      slot.worker = await withTimeout(starting, this.options.timeoutMs, 'Starting an OCR engine');
+      // Starting loads models (seconds on a busy machine); a short page limit must not starve it.
+      const limit = Math.max(this.options.timeoutMs, MIN_START_TIMEOUT_MS);
+      slot.worker = await withTimeout(starting, limit, 'Starting an OCR engine');
     } catch (error) {
       // A worker that comes up after its timeout would otherwise live on, unowned.
       starting.then((late) => late.terminate()).catch(() => undefined);
@@ -172,6 +182,7 @@ export class OcrEngine {
       if (error instanceof ExtractionError && error.reason === 'timeout') {
         const stuck = slot.worker;
         delete slot.worker;
+        this.replaced += 1;
         stuck?.terminate().catch(() => undefined);
       }
       throw asError(error);

@@ -9,6 +9,8 @@ export interface PageContext {
   concurrency: number;
   maxImagePixels: number;
   pdfPasswords: readonly string[];
+  /** Limit for one page's PDF work (parse, text, render) and for its OCR. */
+  timeoutMs: number;
   /** Called once per finished page. */
   onPageDone: (pages: number) => void;
 }

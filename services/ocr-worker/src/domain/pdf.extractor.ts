@@ -26,9 +26,9 @@ async function extractPage(
   pageNumber: number,
   context: PageContext,
 ): Promise<ExtractedPage> {
-  const page = await readPdf(() => document.getPage(pageNumber));
+  const page = await readPdf(() => document.getPage(pageNumber), context.timeoutMs);
   try {
-    const text = await readPdf(() => readTextLayer(page));
+    const text = await readPdf(() => readTextLayer(page), context.timeoutMs);
     const layer = normaliseText(text).trim();
     const textLayer: ExtractedPage = {
       page: pageNumber,
@@ -38,7 +38,10 @@ async function extractPage(
     };
     if (!isBlank(text) && !judgeTextLayer(layer).poor) return textLayer;
 
-    const image = await readPdf(() => renderPage(document, page, context.maxImagePixels));
+    const image = await readPdf(
+      () => renderPage(document, page, context.maxImagePixels),
+      context.timeoutMs,
+    );
     const ocred = await ocrPage(context, pageNumber, image);
     return ocred.text.length === 0 && layer.length > 0 ? textLayer : ocred;
   } finally {

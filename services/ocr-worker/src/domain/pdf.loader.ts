@@ -107,11 +107,25 @@ async function openWith(
   }
 }
 
-/** Runs a pdfjs call on an opened PDF; a broken page fails as 'corrupt'. */
-export async function readPdf<T>(work: () => Promise<T>): Promise<T> {
+/**
+ * Runs a pdfjs call on an opened PDF; a broken page fails as 'corrupt', a call that has not
+ * settled within `timeoutMs` as 'timeout'. pdf.js runs on the main thread in Node, so this
+ * stops waiting on a stalled call but cannot interrupt one that never yields.
+ */
+export async function readPdf<T>(work: () => Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ExtractionError('timeout', `PDF page took over ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+
   try {
-    return await work();
+    return await Promise.race([work(), deadline]);
   } catch (error) {
     throw toExtractionError(error);
+  } finally {
+    clearTimeout(timer);
   }
 }

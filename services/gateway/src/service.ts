@@ -56,7 +56,11 @@ export async function startGateway(
     issuer: config.JWT_ISSUER,
   });
   const proxies = createProxies({
-    targets: { auth: config.AUTH_SERVICE_URL, document: config.DOCUMENT_SERVICE_URL },
+    targets: {
+      auth: config.AUTH_SERVICE_URL,
+      document: config.DOCUMENT_SERVICE_URL,
+      webhook: config.WEBHOOK_SERVICE_URL,
+    },
     limits,
     timeoutMs: config.UPSTREAM_TIMEOUT_SECONDS * 1000,
     logger,

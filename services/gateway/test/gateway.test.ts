@@ -227,3 +227,34 @@ describe('when a path no service owns is called', () => {
     expect(res.body.code).toBe('ROUTE_NOT_FOUND');
   });
 });
+
+describe('when a webhooks route is called', () => {
+  it('then it needs a token and goes to WEBHOOK_SERVICE_URL with the identity headers', async () => {
+    const seen: http.IncomingMessage[] = [];
+    const webhookService = http.createServer((req, res) => {
+      seen.push(req);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ upstream: 'webhook' }));
+    });
+    await new Promise<void>((resolve) => webhookService.listen(0, '127.0.0.1', resolve));
+    const { port } = webhookService.address() as { port: number };
+    const routed = await startTestGateway(upstream.url, {
+      WEBHOOK_SERVICE_URL: `http://127.0.0.1:${port}`,
+    });
+    try {
+      const anonymous = await fetch(`${routed.url}/api/webhooks`);
+      const res = await fetch(`${routed.url}/api/webhooks/whk_1/deliveries`, {
+        headers: bearer(await tokens.valid()),
+      });
+
+      expect(anonymous.status).toBe(401);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ upstream: 'webhook' });
+      expect(seen.map((req) => req.url)).toEqual(['/api/webhooks/whk_1/deliveries']);
+      expect(seen[0]!.headers['x-user-id']).toBe(tokens.userId);
+    } finally {
+      await routed.close();
+      await new Promise((resolve) => webhookService.close(resolve));
+    }
+  });
+});

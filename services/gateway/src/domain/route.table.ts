@@ -1,5 +1,5 @@
 /** The services the gateway forwards to. */
-export type Upstream = 'auth' | 'document';
+export type Upstream = 'auth' | 'document' | 'webhook';
 
 /** Where a request goes and what it needs. */
 export interface Route {
@@ -48,6 +48,9 @@ export function resolveRoute(method: string, path: string): Route | undefined {
   }
   if (hasPrefix(normalised, '/api/documents') || hasPrefix(normalised, '/api/search')) {
     return { upstream: 'document', authenticated: true, upload };
+  }
+  if (under(normalised, '/api/webhooks')) {
+    return { upstream: 'webhook', authenticated: true, upload };
   }
   return undefined;
 }

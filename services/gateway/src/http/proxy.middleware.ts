@@ -99,6 +99,7 @@ export function createProxies(options: ProxyOptions): Record<Upstream, RequestHa
   return {
     auth: createUpstreamProxy(options.targets.auth, options),
     document: createUpstreamProxy(options.targets.document, options),
+    webhook: createUpstreamProxy(options.targets.webhook, options),
   };
 }
 

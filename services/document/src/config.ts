@@ -4,6 +4,7 @@ import {
   busConfig,
   configVariables,
   databaseConfig,
+  envBoolean,
   envInt,
   envPort,
   loadConfig,
@@ -19,6 +20,11 @@ export const documentConfigShape = {
   STORAGE_PATH: z.string().min(1).default('./.data/documents'),
   MAX_UPLOAD_SIZE_MB: envInt(500, 1),
   INTERNAL_API_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  REDIS_ENABLED: envBoolean(false),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z.string().default('readur:'),
+  SEARCH_CACHE_TTL_SECONDS: envInt(300, 1),
+  SEARCH_FUZZY_THRESHOLD: z.coerce.number().min(0.05).max(1).default(0.3),
 };
 
 /** The parsed configuration of the document service. */
@@ -37,6 +43,11 @@ const DESCRIPTIONS: Record<string, string> = {
   INTERNAL_API_TOKEN: 'shared secret between the gateway and services (required)',
   STORAGE_PATH: 'directory of the stored files',
   MAX_UPLOAD_SIZE_MB: 'largest accepted upload, in MiB',
+  REDIS_ENABLED: 'cache search answers in Redis (5 minutes by default)',
+  REDIS_URL: 'Redis address of the search cache',
+  REDIS_KEY_PREFIX: 'prefix of every cache key',
+  SEARCH_CACHE_TTL_SECONDS: 'lifetime of a cached search answer',
+  SEARCH_FUZZY_THRESHOLD: 'trigram similarity (0-1) of mode=fuzzy without threshold=',
 };
 
 /** The `--help` text: every variable with its default. */

@@ -14,7 +14,8 @@ import { OUTBOX_TABLES } from './data/event.outbox';
 import type { DocumentDeps } from './domain/document.deps';
 import { documentRoutes } from './http/document.routes';
 import { internalRoutes } from './http/internal.routes';
-import { searchRoutes } from './http/search.routes';
+import { disabledSearchCache, redisSearchCache } from './data/search.cache';
+import { searchRoutes, similarRoutes } from './http/search.routes';
 import { requireInternalToken, requireUser } from './http/trust.middleware';
 
 /** The service name: logger field, bus client name, metrics label. */
@@ -73,8 +74,19 @@ export async function startDocumentService(
     });
     const user = requireUser(config.INTERNAL_API_TOKEN);
     const maxUploadBytes = config.MAX_UPLOAD_SIZE_MB * MIB;
+    const cache = config.REDIS_ENABLED
+      ? redisSearchCache({
+          url: config.REDIS_URL,
+          keyPrefix: config.REDIS_KEY_PREFIX,
+          ttlSeconds: config.SEARCH_CACHE_TTL_SECONDS,
+          logger,
+        })
+      : disabledSearchCache;
+    stops.push(() => cache.close());
+    const search = { knex, cache, fuzzyThreshold: config.SEARCH_FUZZY_THRESHOLD };
+    app.use('/api/documents', user, similarRoutes(search));
+    app.use('/api/search', user, searchRoutes(search));
     app.use('/api/documents', user, documentRoutes({ ...deps, maxUploadBytes }));
-    app.use('/api/search', user, searchRoutes(deps));
     app.use(
       '/internal/documents',
       requireInternalToken(config.INTERNAL_API_TOKEN),

@@ -1,89 +1,287 @@
 import type { Knex } from 'knex';
-import type { DocumentRecord } from '../domain/document.types';
+import type { DocumentRecord, OcrStatus } from '../domain/document.types';
+import type { QueryNode } from '../domain/search.query';
 import { COLUMNS, toRecord } from './document.repository';
+import { QUERY_OF_ANY_CONFIG, QUERY_OF_DOCUMENT, queryRow, type Fragment } from './search.tsquery';
 
-/** One search hit: the document, its rank and a highlighted snippet. */
-export interface SearchHit {
+/** Who searches: one user's documents, or everyone's for an admin with `scope=all`. */
+export type SearchScope = { userId: string } | { all: true };
+
+/** Filters that narrow a search or a facet count. */
+export interface SearchFilters {
+  mimeTypes?: string[] | undefined;
+  labels?: string[] | undefined;
+  createdFrom?: Date | undefined;
+  /** Exclusive upper bound. */
+  createdBefore?: Date | undefined;
+  minSize?: number | undefined;
+  maxSize?: number | undefined;
+  ocrStatuses?: OcrStatus[] | undefined;
+  sources?: string[] | undefined;
+}
+
+/** What matches: a query tree, CJK substrings, and documents found by fuzzy title match. */
+export interface SearchMatch {
+  tree: QueryNode;
+  cjk: string[];
+  /** Ids and similarity of documents whose title is close to the query (fuzzy mode). */
+  titleMatches?: { id: string; similarity: number }[] | undefined;
+}
+
+/** One ranked document. */
+export interface RankedDocument {
   document: DocumentRecord;
   rank: number;
-  snippet: string;
 }
 
-/** What to search for. */
-export interface SearchQuery {
-  userId: string;
-  query: string;
-  mimeType?: string | undefined;
-  limit: number;
-  offset: number;
+/** A page of ranked documents and the number of all matches. */
+export interface RankedPage {
+  hits: RankedDocument[];
+  total: number;
 }
 
-/**
- * Must match the configuration of the generated `search_vector` column. `simple` neither
- * stems nor drops stop words, so it treats every language alike.
- */
-const TS_CONFIG = 'simple';
-
-/**
- * Matches are wrapped in `<mark>`…`</mark>`. The source text is HTML-escaped first, so the
- * snippet is safe to render as HTML and `<mark>` is the only markup in it.
- */
-const HEADLINE_OPTIONS =
-  'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2, ' +
-  'FragmentDelimiter=" … "';
-
-const escapedSource = `replace(replace(replace(
-  d.title || E'\\n' || left(coalesce(d.ocr_text, ''), 100000),
-  '&', '&amp;'), '<', '&lt;'), '>', '&gt;')`;
+/** How many documents of each MIME type and label match. */
+export interface FacetCounts {
+  mime_types: { value: string; count: number }[];
+  labels: { value: string; count: number }[];
+}
 
 const DOCUMENT_COLUMNS = COLUMNS.map((column) => `d.${column}`).join(', ');
 
-interface HitRow {
-  rank: number;
-  snippet: string;
-  q: unknown;
-  source: string;
-  [column: string]: unknown;
+/**
+ * A text array bound as one JSON value: knex would expand a JS array into a list of bindings.
+ */
+const TEXT_ARRAY = 'ARRAY(SELECT jsonb_array_elements_text(?::jsonb))';
+const json = (value: unknown): string => JSON.stringify(value);
+
+type Row = Parameters<typeof toRecord>[0] & { rank: number; total: string };
+
+/** `WHERE` conditions for scope and filters, with their bindings. */
+function filterSql(scope: SearchScope, filters: SearchFilters): Fragment {
+  const conditions: string[] = [];
+  const bindings: Knex.Value[] = [];
+  const add = (sql: string, value: Knex.Value) => {
+    conditions.push(sql);
+    bindings.push(value);
+  };
+
+  if ('userId' in scope) add('d.user_id = ?', scope.userId);
+  if (filters.mimeTypes?.length) add(`d.mime_type = ANY(${TEXT_ARRAY})`, json(filters.mimeTypes));
+  if (filters.labels?.length) add(`d.labels @> ${TEXT_ARRAY}`, json(filters.labels));
+  if (filters.createdFrom) add('d.created_at >= ?', filters.createdFrom);
+  if (filters.createdBefore) add('d.created_at < ?', filters.createdBefore);
+  if (filters.minSize !== undefined) add('d.file_size >= ?', filters.minSize);
+  if (filters.maxSize !== undefined) add('d.file_size <= ?', filters.maxSize);
+  if (filters.ocrStatuses?.length)
+    add(`d.ocr_status = ANY(${TEXT_ARRAY})`, json(filters.ocrStatuses));
+  if (filters.sources?.length) {
+    add(`coalesce(d.metadata->>'source', 'upload') = ANY(${TEXT_ARRAY})`, json(filters.sources));
+  }
+  return { sql: conditions.join(' AND ') || 'TRUE', bindings };
 }
 
-/** Full-text search over `documents.search_vector`. */
+/** The match condition and rank expression of `match` (over `d` and the query row `q`). */
+function matchSql(match: SearchMatch): { where: Fragment; rank: Fragment } {
+  const whereParts = [
+    `(d.search_vector @@ ${QUERY_OF_ANY_CONFIG} AND d.search_vector @@ ${QUERY_OF_DOCUMENT})`,
+  ];
+  const whereBindings: Knex.Value[] = [];
+  const rankParts = [`ts_rank_cd(d.search_vector, ${QUERY_OF_DOCUMENT})`];
+  const rankBindings: Knex.Value[] = [];
+
+  if (match.cjk.length > 0) {
+    const patterns = match.cjk.map((run) => `%${run}%`);
+    whereParts.push(`(d.search_cjk LIKE ALL(${TEXT_ARRAY}))`);
+    whereBindings.push(json(patterns));
+    rankParts.push(
+      `(CASE WHEN d.search_cjk LIKE ALL(${TEXT_ARRAY})
+        THEN (CASE WHEN d.title LIKE ALL(${TEXT_ARRAY}) THEN 1.0 ELSE 0.1 END) ELSE 0 END)`,
+    );
+    rankBindings.push(json(patterns), json(patterns));
+  }
+  if (match.titleMatches?.length) {
+    whereParts.push(`d.id = ANY(${TEXT_ARRAY}::uuid[])`);
+    whereBindings.push(json(match.titleMatches.map((entry) => entry.id)));
+    rankParts.push(
+      `coalesce((SELECT (t.value->>'similarity')::real FROM jsonb_array_elements(?::jsonb) AS t
+        WHERE (t.value->>'id')::uuid = d.id), 0)`,
+    );
+    rankBindings.push(json(match.titleMatches));
+  }
+
+  return {
+    where: { sql: `(${whereParts.join(' OR ')})`, bindings: whereBindings },
+    rank: { sql: `(${rankParts.join(' + ')})::real`, bindings: rankBindings },
+  };
+}
+
+const toHit = ({ rank, total: _total, ...row }: Row): RankedDocument => ({
+  document: toRecord(row),
+  rank: Number(rank),
+});
+
+/** All SQL of search: ranked pages, facets, similar documents, fuzzy expansion. */
 export const searchRepository = {
-  async search(knex: Knex, input: SearchQuery): Promise<{ hits: SearchHit[]; total: number }> {
-    const mimeFilter = input.mimeType ? 'AND d.mime_type = :mimeType' : '';
-    const params = {
-      config: TS_CONFIG,
-      query: input.query,
-      userId: input.userId,
-      mimeType: input.mimeType ?? null,
-      limit: input.limit,
-      offset: input.offset,
-      options: HEADLINE_OPTIONS,
-    };
-    const matches = `
-      FROM documents d, websearch_to_tsquery(:config::regconfig, :query) AS q
-      WHERE d.user_id = :userId AND d.search_vector @@ q ${mimeFilter}`;
+  /**
+   * One page of matches, best first; equal ranks fall back to newest first, then id, so paging
+   * is stable. Every match is ranked (see the README for why this index strategy).
+   */
+  async search(
+    knex: Knex,
+    scope: SearchScope,
+    match: SearchMatch,
+    filters: SearchFilters,
+    page: { limit: number; offset: number },
+  ): Promise<RankedPage> {
+    const query = queryRow(match.tree);
+    const filter = filterSql(scope, filters);
+    const { where, rank } = matchSql(match);
+    const from = `FROM documents d CROSS JOIN (${query.sql}) AS q WHERE ${filter.sql} AND ${where.sql}`;
+    const fromBindings = [...query.bindings, ...filter.bindings, ...where.bindings];
 
-    const [page, counted] = await Promise.all([
-      knex.raw<{ rows: HitRow[] }>(
-        `SELECT ranked.*,
-           ts_headline(:config::regconfig, ranked.source, ranked.q, :options) AS snippet
+    const result = await knex.raw<{ rows: Row[] }>(
+      `SELECT ${DOCUMENT_COLUMNS}, ${rank.sql} AS rank, count(*) OVER () AS total
+       ${from}
+       ORDER BY rank DESC, d.created_at DESC, d.id DESC
+       LIMIT ? OFFSET ?`,
+      [...rank.bindings, ...fromBindings, page.limit, page.offset],
+    );
+    const first = result.rows[0];
+    if (first || page.offset === 0) {
+      return { hits: result.rows.map(toHit), total: Number(first?.total ?? 0) };
+    }
+
+    // Past the last page the window count has no row to ride on.
+    const counted = await knex.raw<{ rows: { total: string }[] }>(
+      `SELECT count(*) AS total ${from}`,
+      fromBindings,
+    );
+    return { hits: [], total: Number(counted.rows[0]?.total ?? 0) };
+  },
+
+  /** Counts of MIME types and labels over the matches (or all documents without a query). */
+  async facets(
+    knex: Knex,
+    scope: SearchScope,
+    match: SearchMatch | undefined,
+    filters: SearchFilters,
+  ): Promise<FacetCounts> {
+    const filter = filterSql(scope, filters);
+    const query = match ? queryRow(match.tree) : { sql: 'SELECT 1', bindings: [] };
+    const where = match ? matchSql(match).where : { sql: 'TRUE', bindings: [] };
+
+    const result = await knex.raw<{ rows: { facet: string; value: string; count: string }[] }>(
+      `WITH matched AS (
+         SELECT d.mime_type, d.labels
+         FROM documents d CROSS JOIN (${query.sql}) AS q
+         WHERE ${filter.sql} AND ${where.sql}
+       )
+       SELECT 'mime_type' AS facet, mime_type AS value, count(*) AS count
+       FROM matched GROUP BY mime_type
+       UNION ALL
+       SELECT 'label', label, count(*) FROM matched, unnest(labels) AS label GROUP BY label
+       ORDER BY facet, count DESC, value`,
+      [...query.bindings, ...filter.bindings, ...where.bindings],
+    );
+
+    const counts = (facet: string) =>
+      result.rows
+        .filter((row) => row.facet === facet)
+        .map((row) => ({ value: row.value, count: Number(row.count) }));
+    return { mime_types: counts('mime_type'), labels: counts('label') };
+  },
+
+  /**
+   * Lexemes of the caller's index within `threshold` trigram similarity of each word (at most
+   * `perWord`, closest first), and documents whose title is that close to the whole query.
+   */
+  async fuzzyExpansion(
+    knex: Knex,
+    scope: SearchScope,
+    words: string[],
+    query: string,
+    threshold: number,
+    perWord = 12,
+  ) {
+    return knex.transaction(async (trx) => {
+      await trx.raw(`SELECT set_config('pg_trgm.similarity_threshold', ?, true)`, [
+        String(threshold),
+      ]);
+      const userFilter = 'userId' in scope ? 'AND w.user_id = ?' : '';
+      const userBinding = 'userId' in scope ? [scope.userId] : [];
+      const similar = await trx.raw<{ rows: { position: number; word: string }[] }>(
+        `SELECT t.position, w.word
+         FROM unnest(${TEXT_ARRAY}) WITH ORDINALITY AS t(term, position)
+         CROSS JOIN LATERAL (
+           SELECT w.word FROM search_words w
+           WHERE w.word % lower(readur_unaccent(readur_fold(t.term))) ${userFilter}
+           ORDER BY similarity(w.word, lower(readur_unaccent(readur_fold(t.term)))) DESC, w.word
+           LIMIT ?
+         ) AS w
+         ORDER BY t.position`,
+        [json(words), ...userBinding, perWord],
+      );
+
+      const titleFilter = 'userId' in scope ? 'WHERE f.user_id = ?' : '';
+      const titles = await trx.raw<{ rows: { id: string; similarity: number }[] }>(
+        `SELECT f.id, f.similarity FROM fuzzy_search(?, ?) AS f ${titleFilter} LIMIT 1000`,
+        [query, threshold, ...userBinding],
+      );
+
+      const lexemes = words.map((_word, index) =>
+        similar.rows.filter((row) => Number(row.position) === index + 1).map((row) => row.word),
+      );
+      return { lexemes, titleMatches: titles.rows };
+    });
+  },
+
+  /**
+   * Documents sharing the most characteristic words of one document (its title words and
+   * its most frequent lexemes), ranked by `ts_rank_cd`; undefined when it is not the caller's.
+   */
+  async similar(
+    knex: Knex,
+    scope: SearchScope & { documentId: string },
+    limit: number,
+  ): Promise<RankedDocument[] | undefined> {
+    const owner = 'userId' in scope ? 'AND s.user_id = ?' : '';
+    const ownerBinding = 'userId' in scope ? [scope.userId] : [];
+    const source = await knex.raw<{ rows: { id: string; query: string | null }[] }>(
+      `SELECT s.id, (
+         SELECT string_agg('''' || replace(replace(t.lexeme, '\\', '\\\\'), '''', '''''') || '''', ' | ')
          FROM (
-           SELECT ${DOCUMENT_COLUMNS}, q, ${escapedSource} AS source, ts_rank_cd(d.search_vector, q) AS rank
-           ${matches}
-           ORDER BY rank DESC, d.created_at DESC, d.id
-           LIMIT :limit OFFSET :offset
-         ) AS ranked
-         ORDER BY ranked.rank DESC, ranked.created_at DESC, ranked.id`,
-        params,
-      ),
-      knex.raw<{ rows: { total: string }[] }>(`SELECT count(*) AS total ${matches}`, params),
-    ]);
+           SELECT u.lexeme FROM unnest(s.search_vector) AS u(lexeme, positions, weights)
+           WHERE length(u.lexeme) >= 3 AND u.lexeme !~ '^[-0-9.,:/]+$'
+           ORDER BY (CASE WHEN 'A' = ANY(u.weights) THEN 1000 ELSE 0 END)
+                    + cardinality(u.positions) DESC, u.lexeme
+           LIMIT 24
+         ) AS t
+       ) AS query
+       FROM documents s WHERE s.id = ? ${owner}`,
+      [scope.documentId, ...ownerBinding],
+    );
+    const row = source.rows[0];
+    if (!row) return undefined;
+    if (!row.query) return [];
 
-    const hits = page.rows.map(({ rank, snippet, q: _query, source: _source, ...row }) => ({
-      document: toRecord(row as unknown as Parameters<typeof toRecord>[0]),
-      rank: Number(rank),
-      snippet,
-    }));
-    return { hits, total: Number(counted.rows[0]?.total ?? 0) };
+    const result = await knex.raw<{ rows: Row[] }>(
+      `SELECT ${DOCUMENT_COLUMNS}, ts_rank_cd(d.search_vector, q.q) AS rank, 0 AS total
+       FROM documents d CROSS JOIN (SELECT ?::tsquery AS q) AS q
+       JOIN documents s ON s.id = ?
+       WHERE d.user_id = s.user_id AND d.id <> s.id AND d.search_vector @@ q.q
+       ORDER BY rank DESC, d.created_at DESC, d.id DESC
+       LIMIT ?`,
+      [row.query, scope.documentId, limit],
+    );
+    return result.rows.map(toHit);
+  },
+
+  /** The caller's change counter: bumped by a trigger whenever one of their documents changes. */
+  async generation(knex: Knex, userId: string): Promise<number> {
+    const result = await knex.raw<{ rows: { generation: string }[] }>(
+      'SELECT generation FROM search_generations WHERE user_id = ?',
+      [userId],
+    );
+    return Number(result.rows[0]?.generation ?? 0);
   },
 };

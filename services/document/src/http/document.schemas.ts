@@ -22,11 +22,3 @@ export const patchBodySchema = z
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, 'give at least one of title, labels, metadata');
-
-/** Query of `GET /api/search`. */
-export const searchQuerySchema = z.object({
-  q: z.string().optional(),
-  mime_type: z.string().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  offset: z.coerce.number().int().min(0).default(0),
-});

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as documents from './001_documents';
 import * as outbox from './002_outbox';
+import * as searchFolding from './010_search_folding';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -11,6 +12,7 @@ interface Migration {
 const MIGRATIONS: Record<string, Migration> = {
   '001_documents': documents,
   '002_outbox': outbox,
+  '010_search_folding': searchFolding,
 };
 
 /** A knex migration source over the imported modules above. */

@@ -1,3 +1,4 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensureDatabase, freePort, generateSecret } from './environment';
 import {
@@ -31,6 +32,8 @@ export interface StackOptions {
 export interface Stack {
   gatewayUrl: string;
   documentUrl: string;
+  /** The webhook-dispatcher (subscriptions API and deliveries). */
+  webhookUrl: string;
   internalToken: string;
   services: ServiceProcess[];
   /** Starts one more ocr-worker process. */
@@ -39,7 +42,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-const DEFAULT_PORTS = { gateway: 8080, auth: 8081, document: 8082, ocr: 8083 };
+const DEFAULT_PORTS = { gateway: 8080, auth: 8081, document: 8082, ocr: 8083, webhook: 8084 };
 
 async function pickPorts(options: StackOptions) {
   if (!options.randomPorts) {
@@ -50,6 +53,7 @@ async function pickPorts(options: StackOptions) {
     auth: await freePort(),
     document: await freePort(),
     ocr: 0,
+    webhook: await freePort(),
   };
 }
 
@@ -128,6 +132,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     );
     for (let i = 0; i < (options.ocrWorkers ?? 1); i += 1) await addOcrWorker();
     await start(
+      'webhook-dispatcher',
+      'webhook-dispatcher',
+      {
+        PORT: String(ports.webhook),
+        PROMETHEUS_PORT: '9104',
+        WEBHOOK_ENCRYPTION_KEY: webhookEncryptionKey(root, options.randomPorts === true),
+      },
+      ports.webhook,
+    );
+    await start(
       'gateway',
       'gateway',
       {
@@ -135,6 +149,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         PROMETHEUS_PORT: '9100',
         AUTH_SERVICE_URL: url(ports.auth),
         DOCUMENT_SERVICE_URL: url(ports.document),
+        WEBHOOK_SERVICE_URL: url(ports.webhook),
       },
       ports.gateway,
     );
@@ -149,9 +164,30 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   return {
     gatewayUrl: url(ports.gateway),
     documentUrl: url(ports.document),
+    webhookUrl: url(ports.webhook),
     internalToken,
     services: started,
     addOcrWorker,
     stop,
   };
+}
+
+/**
+ * The key that encrypts webhook secrets at rest: `WEBHOOK_ENCRYPTION_KEY`, else a fresh one for
+ * a throwaway stack, else one generated once into `.data/webhook-encryption.key` so a local
+ * stack can still read its webhooks' secrets after a restart.
+ */
+function webhookEncryptionKey(root: string, throwaway: boolean): string {
+  if (process.env.WEBHOOK_ENCRYPTION_KEY) return process.env.WEBHOOK_ENCRYPTION_KEY;
+  if (throwaway) return generateSecret() + generateSecret();
+
+  const file = path.join(root, '.data', 'webhook-encryption.key');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    const key = generateSecret() + generateSecret();
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, `${key}\n`, { mode: 0o600 });
+    return key;
+  }
 }

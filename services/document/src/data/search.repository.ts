@@ -46,6 +46,9 @@ export interface FacetCounts {
   labels: { value: string; count: number }[];
 }
 
+/** SQL quoting `u.lexeme` as a tsquery literal (the SQL twin of `lexemeLiteral`). */
+const LEXEME_LITERAL = `('''' || replace(replace(u.lexeme, '\\', '\\\\'), '''', '''''') || '''')`;
+
 const DOCUMENT_COLUMNS = COLUMNS.map((column) => `d.${column}`).join(', ');
 
 /**
@@ -236,8 +239,11 @@ export const searchRepository = {
   },
 
   /**
-   * Documents sharing the most characteristic words of one document (its title words and
-   * its most frequent lexemes), ranked by `ts_rank_cd`; undefined when it is not the caller's.
+   * Documents sharing the most characteristic words of one document: of its 32 most frequent
+   * lexemes (title words count extra), the 12 with the best tf·idf among the owner's
+   * documents, leaving out words in more than half of them; ranked by `ts_rank_cd`, every
+   * part of a document weighing the same.
+   * Undefined when the document is not the caller's.
    */
   async similar(
     knex: Knex,
@@ -247,17 +253,36 @@ export const searchRepository = {
     const owner = 'userId' in scope ? 'AND s.user_id = ?' : '';
     const ownerBinding = 'userId' in scope ? [scope.userId] : [];
     const source = await knex.raw<{ rows: { id: string; query: string | null }[] }>(
-      `SELECT s.id, (
-         SELECT string_agg('''' || replace(replace(t.lexeme, '\\', '\\\\'), '''', '''''') || '''', ' | ')
-         FROM (
-           SELECT u.lexeme FROM unnest(s.search_vector) AS u(lexeme, positions, weights)
-           WHERE length(u.lexeme) >= 3 AND u.lexeme !~ '^[-0-9.,:/]+$'
-           ORDER BY (CASE WHEN 'A' = ANY(u.weights) THEN 1000 ELSE 0 END)
-                    + cardinality(u.positions) DESC, u.lexeme
-           LIMIT 24
-         ) AS t
+      `WITH s AS (SELECT s.id, s.user_id, s.search_vector FROM documents s WHERE s.id = ? ${owner}),
+       n AS (SELECT count(*) AS total FROM documents d JOIN s ON d.user_id = s.user_id),
+       candidates AS (
+         SELECT u.lexeme, ${LEXEME_LITERAL}::tsquery AS query,
+                cardinality(u.positions) + (CASE WHEN 'A' = ANY(u.weights) THEN 3 ELSE 0 END) AS tf
+         FROM s, unnest(s.search_vector) AS u(lexeme, positions, weights)
+         WHERE length(u.lexeme) >= 3 AND u.lexeme !~ '^[-0-9.,:/]+$'
+         ORDER BY tf DESC, u.lexeme
+         LIMIT 32
+       ),
+       scored AS (
+         SELECT c.lexeme, c.tf, (
+           SELECT count(*) FROM (
+             SELECT 1 FROM documents d JOIN s ON d.user_id = s.user_id
+             WHERE d.search_vector @@ c.query LIMIT 5000
+           ) AS capped
+         ) AS df
+         FROM candidates c
+       ),
+       chosen AS (
+         SELECT scored.lexeme FROM scored, n
+         WHERE scored.df <= greatest(2, n.total / 2)
+         ORDER BY scored.tf * ln(1 + n.total::numeric / scored.df) DESC, scored.lexeme
+         LIMIT 12
+       )
+       SELECT s.id, (
+         SELECT string_agg(${LEXEME_LITERAL.replaceAll('u.lexeme', 'chosen.lexeme')}, ' | ')
+         FROM chosen
        ) AS query
-       FROM documents s WHERE s.id = ? ${owner}`,
+       FROM s`,
       [scope.documentId, ...ownerBinding],
     );
     const row = source.rows[0];
@@ -265,7 +290,7 @@ export const searchRepository = {
     if (!row.query) return [];
 
     const result = await knex.raw<{ rows: Row[] }>(
-      `SELECT ${DOCUMENT_COLUMNS}, ts_rank_cd(d.search_vector, q.q) AS rank, 0 AS total
+      `SELECT ${DOCUMENT_COLUMNS}, ts_rank_cd('{1,1,1,1}', d.search_vector, q.q) AS rank, 0 AS total
        FROM documents d CROSS JOIN (SELECT ?::tsquery AS q) AS q
        JOIN documents s ON s.id = ?
        WHERE d.user_id = s.user_id AND d.id <> s.id AND d.search_vector @@ q.q

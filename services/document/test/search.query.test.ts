@@ -1,0 +1,420 @@
+import {
+  call,
+  newUser,
+  startHarness,
+  type Harness,
+  type TestUser,
+} from './support/document.harness';
+import { pdfBytes, pngBytes } from './support/file.factory';
+import { highlighted, idsFor, indexDocument, search, searchResponse } from './search.support';
+
+interface FacetsJson {
+  mime_types: { value: string; count: number }[];
+  labels: { value: string; count: number }[];
+}
+
+const admin = (): TestUser => {
+  const user = newUser();
+  return { ...user, headers: { ...user.headers, 'X-User-Role': 'admin' } };
+};
+
+describe('search modes, filters, facets, paging, similar documents and bad input', () => {
+  let harness: Harness;
+  const user = newUser();
+  const other = newUser();
+  const boss = admin();
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    harness = await startHarness();
+    const add = async (name: string, spec: Parameters<typeof indexDocument>[2], as = user) => {
+      ids[name] = (await indexDocument(harness, as, spec)).id;
+    };
+    await add('alphaBeta', { pages: ['alpha beta delta'], labels: ['greek', 'tax'] });
+    await add('betaAlpha', { pages: ['beta then alpha'], labels: ['greek'] });
+    await add('gamma', { pages: ['gamma delta'], bytes: pdfBytes(), filename: 'gamma.pdf' });
+    await add('alphaOnly', { pages: ['alpha alone'], bytes: pngBytes(), filename: 'a.png' });
+    await add('kuendigung', {
+      pages: ['Die Kündigungsfrist beträgt drei Monate'],
+      language: 'deu',
+      metadata: { source: 'webdav' },
+    });
+    await add('invoice', { title: 'Quokka census', pages: ['An invoice for the island ferry'] });
+    await add('zanzibar', {
+      title: 'Unrelated title',
+      filename: 'zanzibar_budget.txt',
+      pages: ['nothing to see'],
+    });
+    await add('secondPage', {
+      pages: ['cover page', 'Grüße 👋 aus Köln: die Übergröße ist bestellt'],
+      language: 'deu',
+    });
+    await add('ferryA', { pages: ['quokka island ferry beach sunset ferry timetable island'] });
+    await add('ferryB', { pages: ['ferry timetable for quokka island and the beach'] });
+    await add('unrelated', { pages: ['tax return spreadsheet for the accountant'] });
+    await add(
+      'othersAlpha',
+      { pages: ['alpha beta secret of the other user'], labels: ['greek'] },
+      other,
+    );
+    await add('bossAlpha', { pages: ['alpha beta of the admin'] }, boss);
+  });
+
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  describe('modes', () => {
+    it('when mode=simple, then every word must be present, in any order', async () => {
+      const found = await idsFor(harness, user, 'alpha beta', { mode: 'simple' });
+
+      expect(new Set(found)).toEqual(new Set([ids.alphaBeta, ids.betaAlpha]));
+    });
+
+    it('when mode=phrase, then only the words in that order match', async () => {
+      expect(await idsFor(harness, user, 'alpha beta', { mode: 'phrase' })).toEqual([
+        ids.alphaBeta,
+      ]);
+    });
+
+    it('when quoting in the default web mode, then the quote is a phrase and -word excludes', async () => {
+      expect(await idsFor(harness, user, '"alpha beta"')).toEqual([ids.alphaBeta]);
+      expect(new Set(await idsFor(harness, user, 'alpha -beta'))).toEqual(new Set([ids.alphaOnly]));
+      expect(new Set(await idsFor(harness, user, 'gamma or alone'))).toEqual(
+        new Set([ids.gamma, ids.alphaOnly]),
+      );
+    });
+
+    it.each([
+      ['alpha AND NOT beta', ['alphaOnly']],
+      ['alpha OR gamma', ['alphaBeta', 'betaAlpha', 'gamma', 'alphaOnly']],
+      ['(alpha OR gamma) AND delta', ['alphaBeta', 'gamma']],
+      ['alpha -beta', ['alphaOnly']],
+      ['delta AND (beta OR gamma', ['alphaBeta', 'gamma']],
+    ])('when mode=boolean and q=%j, then exactly the right documents match', async (q, names) => {
+      const found = await idsFor(harness, user, q, { mode: 'boolean' });
+
+      expect(new Set(found)).toEqual(new Set(names.map((name) => ids[name])));
+    });
+
+    it('when a word ends in *, then it matches as a prefix, folded', async () => {
+      expect(await idsFor(harness, user, 'kundigung*')).toEqual([ids.kuendigung]);
+      expect(await idsFor(harness, user, 'kundigung')).toEqual([]);
+    });
+
+    it('when mode=fuzzy, then a typo still finds the word, unless the threshold is strict', async () => {
+      expect(await idsFor(harness, user, 'invoise', { mode: 'fuzzy' })).toEqual([ids.invoice]);
+      expect(await idsFor(harness, user, 'invoise')).toEqual([]);
+      expect(await idsFor(harness, user, 'invoise', { mode: 'fuzzy', threshold: '0.9' })).toEqual(
+        [],
+      );
+    });
+
+    it('when mode=fuzzy and the title is close, then the title finds the document', async () => {
+      expect(await idsFor(harness, user, 'Quoka sensus', { mode: 'fuzzy' })).toEqual([ids.invoice]);
+    });
+
+    it('when fuzzy_search() is called in SQL, then it ranks titles by similarity', async () => {
+      const close = await harness.knex.raw<{ rows: { id: string; similarity: number }[] }>(
+        'SELECT id, similarity FROM fuzzy_search(?, ?) WHERE user_id = ?',
+        ['quoka censsus', 0.3, user.id],
+      );
+      const strict = await harness.knex.raw<{ rows: unknown[] }>(
+        'SELECT id FROM fuzzy_search(?, ?) WHERE user_id = ?',
+        ['quoka censsus', 0.95, user.id],
+      );
+
+      expect(close.rows.map((row) => row.id)).toEqual([ids.invoice]);
+      expect(close.rows[0]!.similarity).toBeGreaterThan(0.3);
+      expect(strict.rows).toEqual([]);
+    });
+  });
+
+  describe('titles, file names and the response', () => {
+    it('when the word is in the title, then that document ranks above a text hit', async () => {
+      await indexDocument(harness, user, { pages: ['we counted one quokka census taker'] });
+
+      const result = await search(harness, user, { q: 'quokka census' });
+
+      expect(result.documents[0]!.id).toBe(ids.invoice);
+      expect(result.documents[0]!.rank).toBeGreaterThan(result.documents[1]!.rank);
+    });
+
+    it('when the word is only in the file name, then the document is found', async () => {
+      expect(await idsFor(harness, user, 'zanzibar')).toEqual([ids.zanzibar]);
+    });
+
+    it('when a hit is on page 2, then the snippet says page 2 and its offsets count characters', async () => {
+      const result = await search(harness, user, { q: 'Übergröße' });
+      const hit = result.documents[0]!;
+
+      expect(hit).toMatchObject({
+        id: ids.secondPage,
+        title: expect.any(String),
+        filename: expect.any(String),
+        mime_type: 'text/plain',
+        file_size: expect.any(Number),
+        created_at: expect.any(String),
+        labels: [],
+        rank: expect.any(Number),
+      });
+      expect(hit.snippets).toEqual([
+        {
+          text: 'Grüße 👋 aus Köln: die Übergröße ist bestellt',
+          page: 2,
+          highlights: [{ start: 22, end: 31 }],
+        },
+      ]);
+      expect(highlighted(hit.snippets[0]!)).toEqual(['Übergröße']);
+      expect(result).toMatchObject({ total: 1, limit: 20, offset: 0 });
+      expect(result.query_time_ms).toBeGreaterThanOrEqual(0);
+    });
+
+    it('when equal ranks are paged, then every document appears exactly once in a stable order', async () => {
+      const pager = newUser();
+      const created: string[] = [];
+      for (let index = 0; index < 12; index += 1) {
+        created.push((await indexDocument(harness, pager, { pages: ['walrus ledger'] })).id);
+      }
+
+      const pages = [];
+      for (const offset of [0, 5, 10]) {
+        pages.push(
+          await search(harness, pager, { q: 'walrus', limit: '5', offset: String(offset) }),
+        );
+      }
+      const again = await search(harness, pager, { q: 'walrus', limit: '5', offset: '5' });
+      const beyond = await search(harness, pager, { q: 'walrus', limit: '5', offset: '50' });
+
+      const seen = pages.flatMap((page) => page.documents.map((hit) => hit.id));
+      expect(seen).toHaveLength(12);
+      expect(new Set(seen)).toEqual(new Set(created));
+      expect(again.documents.map((hit) => hit.id)).toEqual(
+        pages[1]!.documents.map((hit) => hit.id),
+      );
+      expect(pages.map((page) => page.total)).toEqual([12, 12, 12]);
+      expect(beyond).toMatchObject({ documents: [], total: 12 });
+    });
+  });
+
+  describe('filters and facets', () => {
+    it('when filtering by several MIME types, then only those types match', async () => {
+      const found = await idsFor(harness, user, 'alpha OR gamma', {
+        mode: 'boolean',
+        mime_type: ['application/pdf', 'image/png'],
+      });
+      const commaList = await idsFor(harness, user, 'alpha OR gamma', {
+        mode: 'boolean',
+        mime_type: 'application/pdf,image/png',
+      });
+
+      expect(new Set(found)).toEqual(new Set([ids.gamma, ids.alphaOnly]));
+      expect(new Set(commaList)).toEqual(new Set([ids.gamma, ids.alphaOnly]));
+    });
+
+    it('when filtering by labels, then documents must carry every label given', async () => {
+      expect(new Set(await idsFor(harness, user, 'alpha', { labels: 'greek' }))).toEqual(
+        new Set([ids.alphaBeta, ids.betaAlpha]),
+      );
+      expect(await idsFor(harness, user, 'alpha', { labels: 'greek,tax' })).toEqual([
+        ids.alphaBeta,
+      ]);
+    });
+
+    it('when filtering by creation date, then the range is inclusive of whole days', async () => {
+      await harness
+        .knex('documents')
+        .where({ id: ids.betaAlpha })
+        .update({ created_at: new Date('2020-06-15T12:00:00Z') });
+
+      const june = await idsFor(harness, user, 'alpha', {
+        created_from: '2020-06-15',
+        created_to: '2020-06-15',
+      });
+      const after = await idsFor(harness, user, 'beta', { created_from: '2021-01-01' });
+
+      expect(june).toEqual([ids.betaAlpha]);
+      expect(after).toEqual([ids.alphaBeta]);
+    });
+
+    it('when filtering by size, OCR status and source, then each narrows the matches', async () => {
+      const [pdf] = await harness.knex('documents').where({ id: ids.gamma }).select('file_size');
+      const size = String((pdf as { file_size: string }).file_size);
+
+      expect(await idsFor(harness, user, 'gamma', { min_size: size, max_size: size })).toEqual([
+        ids.gamma,
+      ]);
+      expect(await idsFor(harness, user, 'gamma', { max_size: '10' })).toEqual([]);
+      expect(await idsFor(harness, user, 'gamma', { ocr_status: 'completed' })).toEqual([
+        ids.gamma,
+      ]);
+      expect(await idsFor(harness, user, 'gamma', { ocr_status: 'failed,pending' })).toEqual([]);
+      expect(await idsFor(harness, user, 'kundigung*', { source: 'webdav' })).toEqual([
+        ids.kuendigung,
+      ]);
+      expect(await idsFor(harness, user, 'kundigung*', { source: 'upload' })).toEqual([]);
+    });
+
+    it('when asking for facets, then MIME types and labels are counted over the caller’s matches', async () => {
+      const response = await searchResponse(harness, user, { q: 'alpha' }, '/api/search/facets');
+      const all = await searchResponse(harness, user, {}, '/api/search/facets');
+
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({
+        mime_types: [
+          { value: 'text/plain', count: 2 },
+          { value: 'image/png', count: 1 },
+        ],
+        labels: [
+          { value: 'greek', count: 2 },
+          { value: 'tax', count: 1 },
+        ],
+      });
+      const everything = (await all.json()) as FacetsJson;
+      expect(everything.labels).toEqual([
+        { value: 'greek', count: 2 },
+        { value: 'tax', count: 1 },
+      ]);
+      expect(everything.mime_types.reduce((sum, entry) => sum + entry.count, 0)).toBeGreaterThan(
+        10,
+      );
+    });
+  });
+
+  describe('isolation', () => {
+    it('when another user has matching documents, then they are neither returned nor counted', async () => {
+      const result = await search(harness, user, { q: 'secret' });
+      const other = await search(harness, user, { q: 'alpha beta', mode: 'simple' });
+
+      expect(result).toMatchObject({ documents: [], total: 0 });
+      expect(other.total).toBe(2);
+      expect(other.documents.map((hit) => hit.id)).not.toContain(ids.othersAlpha);
+    });
+
+    it('when an admin searches, then only their own documents unless scope=all', async () => {
+      const own = await idsFor(harness, boss, 'alpha beta', { mode: 'simple' });
+      const everyone = await idsFor(harness, boss, 'alpha beta', { mode: 'simple', scope: 'all' });
+      const facets = (await (
+        await searchResponse(harness, boss, { q: 'alpha', scope: 'all' }, '/api/search/facets')
+      ).json()) as FacetsJson;
+
+      expect(own).toEqual([ids.bossAlpha]);
+      expect(new Set(everyone)).toEqual(
+        new Set([ids.alphaBeta, ids.betaAlpha, ids.othersAlpha, ids.bossAlpha]),
+      );
+      expect(facets.labels).toEqual([
+        { value: 'greek', count: 3 },
+        { value: 'tax', count: 1 },
+      ]);
+    });
+
+    it('when a user who is not an admin asks for scope=all, then 403', async () => {
+      const response = await searchResponse(harness, user, { q: 'alpha', scope: 'all' });
+
+      expect(response.status).toBe(403);
+      expect(((await response.json()) as { code: string }).code).toBe('FORBIDDEN');
+    });
+  });
+
+  describe('similar documents', () => {
+    it('when asking for documents like one, then those sharing its words come first, never itself', async () => {
+      const response = await call(harness, user, 'GET', `/api/documents/${ids.ferryA}/similar`);
+      const body = (await response.json()) as { documents: { id: string; rank: number }[] };
+
+      expect(response.status).toBe(200);
+      expect(body.documents[0]!.id).toBe(ids.ferryB);
+      expect(body.documents.map((hit) => hit.id)).not.toContain(ids.ferryA);
+      expect(body.documents.map((hit) => hit.id)).not.toContain(ids.unrelated);
+      expect(body.documents.map((hit) => hit.id)).not.toContain(ids.othersAlpha);
+    });
+
+    it('when the document belongs to another user or does not exist, then 404', async () => {
+      const foreign = await call(harness, user, 'GET', `/api/documents/${ids.othersAlpha}/similar`);
+      const malformed = await call(harness, user, 'GET', '/api/documents/nope/similar');
+
+      expect(foreign.status).toBe(404);
+      expect(malformed.status).toBe(404);
+    });
+  });
+
+  describe('bad input never gives a 500', () => {
+    it.each([
+      ['', 'QUERY_REQUIRED'],
+      ['   ', 'QUERY_REQUIRED'],
+      ['x'.repeat(10_000), 'QUERY_TOO_LONG'],
+      ['OR', 'QUERY_WITHOUT_TERMS'],
+      ['-', 'QUERY_WITHOUT_TERMS'],
+      ['-alpha', 'QUERY_WITHOUT_TERMS'],
+      ['"" ()', 'QUERY_WITHOUT_TERMS'],
+      ['!!! ??? ...', 'QUERY_WITHOUT_TERMS'],
+      ['%_\\', 'QUERY_WITHOUT_TERMS'],
+      [Array.from({ length: 40 }, (_, index) => `w${index}`).join(' '), 'QUERY_TOO_COMPLEX'],
+    ])('when q=%j, then 400 %s with a message', async (q, code) => {
+      const response = await searchResponse(harness, user, { q: q });
+      const body = (await response.json()) as { code: string; error: string; request_id: string };
+
+      expect(response.status).toBe(400);
+      expect(body).toEqual({ code, error: expect.any(String), request_id: expect.any(String) });
+    });
+
+    it.each([
+      ['"alpha beta'],
+      ['alpha"'],
+      ["'; DROP TABLE documents; --"],
+      ['alpha & | ! <-> :* \\'],
+      ['a*'],
+      ['((((alpha'],
+      ['alpha)))'],
+      ['%_\\ alpha'],
+      ['\u0000alpha'],
+      ['\ud800alpha'],
+    ])('when q=%j, then a sane 200 answer', async (q) => {
+      const response = await searchResponse(harness, user, { q, mode: 'boolean' });
+      const web = await searchResponse(harness, user, { q });
+
+      expect(response.status).toBe(200);
+      expect(web.status).toBe(200);
+      expect(await harness.knex('documents').count({ count: '*' })).toEqual([
+        { count: expect.any(String) },
+      ]);
+    });
+
+    it('when boolean operators stand alone, then 400, and web mode reads them as words', async () => {
+      const lone = await searchResponse(harness, user, { q: 'AND OR NOT alpha', mode: 'boolean' });
+      const web = await searchResponse(harness, user, { q: 'AND OR NOT alpha' });
+
+      expect(lone.status).toBe(400);
+      expect(((await lone.json()) as { code: string }).code).toBe('QUERY_WITHOUT_TERMS');
+      expect(web.status).toBe(200);
+    });
+
+    it('when the query string holds invalid UTF-8, then 200 or 400, never 500', async () => {
+      const response = await call(harness, user, 'GET', '/api/search?q=%FF%FEalpha%C3%28');
+
+      expect([200, 400]).toContain(response.status);
+    });
+
+    it.each([
+      ['mode=bogus'],
+      ['threshold=5'],
+      ['limit=101'],
+      ['limit=0'],
+      ['offset=-1'],
+      ['created_from=yesterday'],
+      ['min_size=-3'],
+      ['ocr_status=done'],
+      ['scope=everyone'],
+      ['q=alpha&q=beta'],
+    ])('when %s, then 400 VALIDATION_FAILED', async (query) => {
+      const response = await call(
+        harness,
+        user,
+        'GET',
+        `/api/search?${query.startsWith('q=') ? '' : 'q=alpha&'}${query}`,
+      );
+
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { code: string }).code).toBe('VALIDATION_FAILED');
+    });
+  });
+});

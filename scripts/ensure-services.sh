@@ -17,6 +17,14 @@ wait_port() {
   return 1
 }
 
+# The ocr-worker tests read Debian's traineddata (OCR_LANG_PATH) and time the tesseract CLI.
+if ! command -v tesseract >/dev/null || [[ ! -f /usr/share/tesseract-ocr/5/tessdata/eng.traineddata ]]; then
+  echo "installing tesseract-ocr"
+  (apt-get install -y -q tesseract-ocr tesseract-ocr-eng >/dev/null 2>&1 ||
+    (apt-get update -q >/dev/null && apt-get install -y -q tesseract-ocr tesseract-ocr-eng >/dev/null)) ||
+    echo "WARNING: could not install tesseract-ocr; OCR_LANG_PATH tests will fail" >&2
+fi
+
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   echo "starting PostgreSQL"
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start

@@ -22,6 +22,7 @@ export const ocrFailureReason = z.enum([
   'encrypted',
   'corrupt',
   'unsupported_format',
+  'unsupported_language',
   'too_large',
   'timeout',
   'storage_unavailable',

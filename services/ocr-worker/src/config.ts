@@ -47,6 +47,7 @@ export const ocrWorkerConfigShape = {
   OCR_MAX_ATTEMPTS: envInt(3, 1),
   OCR_RETRY_DELAY_MS: envInt(5_000, 0),
   OCR_PDF_PASSWORDS: passwordList,
+  OCR_LANG_PATH: z.string().min(1).optional(),
 };
 
 /** The ocr-worker's parsed configuration. */

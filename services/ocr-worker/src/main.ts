@@ -23,6 +23,7 @@ export async function startOcrWorker(config: OcrWorkerConfig): Promise<RunningOc
   const metrics = createMetrics('ocr-worker');
   const extractor = new Extractor({
     languages: config.OCR_LANGUAGES,
+    langPath: config.OCR_LANG_PATH,
     concurrency: config.OCR_CONCURRENCY,
     maxImagePixels: config.OCR_MAX_IMAGE_PIXELS,
     workerTimeoutMs: config.OCR_TIMEOUT_SECONDS * 1000,

@@ -9,7 +9,7 @@ import { createWorker, OEM } from 'tesseract.js';
 
 import { Extractor } from '../domain';
 import { prepareImage } from '../domain/image.extractor';
-import { resolveLanguages } from '../domain/language.loader';
+import { buildLanguageCatalog } from '../domain/language.loader';
 
 const HELP = `Usage: node services/ocr-worker/dist/bench/ocr.bench.js [--runs N] [--help]
 
@@ -70,11 +70,11 @@ async function benchPipeline(page: Buffer, runs: number): Promise<number> {
 }
 
 async function benchTesseractJs(prepared: Buffer, runs: number): Promise<number> {
-  const languages = resolveLanguages('eng');
-  const worker = await createWorker(languages.languages, OEM.LSTM_ONLY, {
+  const languages = buildLanguageCatalog();
+  const worker = await createWorker('eng', OEM.LSTM_ONLY, {
     langPath: languages.langPath,
     cacheMethod: 'none',
-    gzip: true,
+    gzip: languages.gzip,
   });
   try {
     return await timeRuns(runs, () => worker.recognize(prepared));

@@ -107,8 +107,7 @@ export function createDocumentCreatedConsumer(deps: OcrConsumerDeps) {
     if (envelope.event !== EVENT.documentCreated) return { kind: 'skipped', reason: 'not handled' };
     const source = envelope;
     const { document_id, user_id, mime_type, filename } = source.data;
-    // TODO(#4): honour a per-document `ocr_languages`; the engine pool has fixed languages.
-    const language = deps.languages;
+    const language = source.data.ocr_languages ?? deps.languages;
 
     try {
       const bytes = await documents.fetchFile(document_id, source.correlation_id);
@@ -129,6 +128,7 @@ export function createDocumentCreatedConsumer(deps: OcrConsumerDeps) {
       const result = await extractor.extract(
         { bytes, mimeType: mime_type, filename },
         {
+          languages: language,
           onProgress: ({ page, pages }) => {
             pagesDone.inc();
             logger.info('ocr progress', {

@@ -8,6 +8,7 @@ import type {
   ProgressListener,
 } from './extraction.types';
 import { extractImagePages, isImageMimeType } from './image.extractor';
+import { checkLanguages } from './language.loader';
 import { OcrEngine } from './ocr.engine';
 import type { PageContext } from './page.pipeline';
 import { extractPdfPages } from './pdf.extractor';
@@ -71,6 +72,7 @@ export class Extractor {
 
     this.ocr = new OcrEngine({
       languages: options.languages,
+      langPath: options.langPath,
       concurrency: options.concurrency,
       timeoutMs: options.workerTimeoutMs,
     });
@@ -78,7 +80,10 @@ export class Extractor {
 
   /** Extracts the text of one document, pages in document order. */
   async extract(input: ExtractionInput, options: ExtractOptions = {}): Promise<ExtractionResult> {
-    const context = this.pageContext(options.onProgress ?? this.options.onProgress);
+    const context = this.pageContext(
+      options.onProgress ?? this.options.onProgress,
+      this.languagesFor(options.languages),
+    );
     const mimeType = baseMimeType(input.mimeType);
 
     if (PDF_MIME_TYPES.has(mimeType)) return toResult(await extractPdfPages(input.bytes, context));
@@ -95,7 +100,27 @@ export class Extractor {
     return this.ocr.close();
   }
 
-  private pageContext(onProgress: ProgressListener | undefined): PageContext {
+  /** The default OCR languages, normalised (`eng+deu`). */
+  get defaultLanguages(): string {
+    return this.ocr.languages;
+  }
+
+  /** Every language this worker can OCR in, sorted. */
+  get availableLanguages(): string[] {
+    return this.ocr.availableLanguages;
+  }
+
+  /** A document's languages, refused as `unsupported_language` unless all are installed. */
+  private languagesFor(requested: string | undefined): string {
+    if (requested === undefined || requested.trim() === '') return this.ocr.languages;
+    try {
+      return checkLanguages(requested, this.ocr.availableLanguages);
+    } catch (error) {
+      throw new ExtractionError('unsupported_language', (error as Error).message, { cause: error });
+    }
+  }
+
+  private pageContext(onProgress: ProgressListener | undefined, languages: string): PageContext {
     let done = 0;
 
     return {
@@ -103,6 +128,7 @@ export class Extractor {
       concurrency: this.options.concurrency,
       maxImagePixels: this.options.maxImagePixels,
       pdfPasswords: this.options.pdfPasswords ?? [],
+      languages,
       timeoutMs: this.options.workerTimeoutMs,
       onPageDone: (pages) => onProgress?.({ page: ++done, pages }),
     };

@@ -2,7 +2,7 @@ import { AppError } from '@readur/errors';
 
 /** Why a document could not be turned into text; stable values, stored with the document. */
 export type OcrFailureReason =
-  'encrypted' | 'corrupt' | 'unsupported_format' | 'too_large' | 'timeout';
+  'encrypted' | 'corrupt' | 'unsupported_format' | 'unsupported_language' | 'too_large' | 'timeout';
 
 /**
  * An expected extraction failure: the input is at fault, not the worker, so the caller marks

@@ -40,8 +40,10 @@ export type ProgressListener = (progress: ExtractionProgress) => void;
 
 /** Settings fixed for the life of an Extractor. */
 export interface ExtractorOptions {
-  /** Tesseract languages, e.g. `eng` or `eng+deu`; each needs its `@tesseract.js-data/<lang>`. */
+  /** Default tesseract languages, e.g. `eng` or `eng+deu` (`OCR_LANGUAGES`). */
   languages: string;
+  /** A folder of standard `.traineddata` files besides the npm packages (`OCR_LANG_PATH`). */
+  langPath?: string | undefined;
   /** OCR engines (worker threads) run in parallel; also pages processed at once per document. */
   concurrency: number;
   /** Decoded images and rendered PDF pages above this many pixels are refused or scaled down. */
@@ -57,4 +59,6 @@ export interface ExtractorOptions {
 export interface ExtractOptions {
   /** Replaces the Extractor-wide listener for this document. */
   onProgress?: ProgressListener;
+  /** This document's OCR languages (`ocr_languages` of the upload); default the Extractor's. */
+  languages?: string | undefined;
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createWorker, OEM, type Worker } from 'tesseract.js';
 
 import { ExtractionError } from './extraction.errors';
-import { resolveLanguages, type LanguageSet } from './language.loader';
+import { buildLanguageCatalog, checkLanguages, type LanguageCatalog } from './language.loader';
 
 /** What OCR found on one image. */
 export interface OcrOutput {
@@ -21,7 +21,10 @@ export interface Orientation {
 
 /** Settings of an OCR engine pool. */
 export interface OcrEngineOptions {
+  /** The default languages, e.g. `eng+deu` (`OCR_LANGUAGES`). */
   languages: string;
+  /** A folder of plain `.traineddata` files besides the npm packages (`OCR_LANG_PATH`). */
+  langPath?: string | undefined;
   concurrency: number;
   timeoutMs: number;
 }
@@ -29,6 +32,8 @@ export interface OcrEngineOptions {
 /** One worker thread; `worker` is empty until first use and after a timeout threw it away. */
 interface Slot {
   worker?: Worker;
+  /** The languages `worker` is initialised with. */
+  languages?: string;
 }
 
 const MIN_START_TIMEOUT_MS = 60_000;
@@ -51,10 +56,12 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
  * terminated and replaced, since a stuck WASM call cannot be interrupted any other way.
  */
 export class OcrEngine {
-  private readonly languageSet: LanguageSet;
+  private readonly catalog: LanguageCatalog;
+  /** The default languages, checked against the installed ones. */
+  readonly languages: string;
   private readonly slots: Slot[];
   private readonly idle: Slot[];
-  private readonly waiting: ((slot: Slot) => void)[] = [];
+  private readonly waiting: { languages: string; take: (slot: Slot) => void }[] = [];
   /** One orientation (OSD) engine, used by one page at a time and only for doubtful pages. */
   private readonly osdSlot: Slot = {};
   private osdQueue: Promise<unknown> = Promise.resolve();
@@ -66,16 +73,32 @@ export class OcrEngine {
       throw new Error(`OCR concurrency must be a positive integer, got ${options.concurrency}`);
     }
 
-    this.languageSet = resolveLanguages(options.languages);
+    this.catalog = buildLanguageCatalog(options.langPath);
+    try {
+      this.languages = checkLanguages(options.languages, this.catalog.available);
+    } catch (error) {
+      this.catalog.dispose();
+      throw error;
+    }
     this.slots = Array.from({ length: options.concurrency }, () => ({}));
     this.idle = [...this.slots];
   }
 
-  /** Reads the text in an image (PNG, JPEG, BMP, PBM bytes). */
-  async recognize(image: Buffer): Promise<OcrOutput> {
-    const slot = await this.acquire();
+  /** Every language this engine can read, sorted. */
+  get availableLanguages(): string[] {
+    return [...this.catalog.available];
+  }
+
+  /**
+   * Reads the text in an image (PNG, JPEG, BMP, PBM bytes) in `languages` (default: the
+   * engine's). An engine initialised with other languages is re-initialised, so a pool never
+   * holds more than `concurrency` models in memory whatever the documents ask for.
+   */
+  async recognize(image: Buffer, languages: string = this.languages): Promise<OcrOutput> {
+    const wanted = checkLanguages(languages, this.catalog.available);
+    const slot = await this.acquire(wanted);
     try {
-      const worker = await this.workerOf(slot);
+      const worker = await this.workerOf(slot, wanted);
       const { data } = await this.guard(slot, worker.recognize(image), 'OCR of one page');
       return { text: data.text, confidence: data.confidence };
     } finally {
@@ -114,34 +137,44 @@ export class OcrEngine {
     const workers = all.flatMap((slot) => (slot.worker ? [slot.worker] : []));
     all.forEach((slot) => delete slot.worker);
     await Promise.allSettled(workers.map((worker) => worker.terminate()));
-    this.languageSet.dispose();
+    this.catalog.dispose();
   }
 
-  private acquire(): Promise<Slot> {
+  /** An idle slot, preferring one already initialised with `languages`. */
+  private acquire(languages: string): Promise<Slot> {
     if (this.closed) return Promise.reject(new Error('OCR engine is closed'));
 
-    const slot = this.idle.pop();
+    const matching = this.idle.findIndex((slot) => slot.languages === languages);
+    const index = matching >= 0 ? matching : this.idle.length - 1;
+    const [slot] = index >= 0 ? this.idle.splice(index, 1) : [];
     if (slot) return Promise.resolve(slot);
 
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return new Promise((take) => this.waiting.push({ languages, take }));
   }
 
   private release(slot: Slot): void {
-    const next = this.waiting.shift();
-    if (next) next(slot);
+    const matching = this.waiting.findIndex((waiter) => waiter.languages === slot.languages);
+    const [next] = this.waiting.splice(matching >= 0 ? matching : 0, 1);
+    if (next) next.take(slot);
     else this.idle.push(slot);
   }
 
-  private workerOf(slot: Slot): Promise<Worker> {
-    return this.start(slot, () =>
-      createWorker(this.languageSet.languages, OEM.LSTM_ONLY, {
-        langPath: this.languageSet.langPath,
+  private async workerOf(slot: Slot, languages: string): Promise<Worker> {
+    const worker = await this.start(slot, () =>
+      createWorker(languages, OEM.LSTM_ONLY, {
+        langPath: this.catalog.langPath,
+        gzip: this.catalog.gzip,
         cacheMethod: 'none',
-        gzip: true,
         // Without a handler tesseract.js rethrows worker errors where nobody can catch them.
         errorHandler: () => undefined,
       }),
     );
+    if (slot.languages === undefined) slot.languages = languages;
+    if (slot.languages !== languages) {
+      await this.guard(slot, worker.reinitialize(languages, OEM.LSTM_ONLY), 'Switching languages');
+      slot.languages = languages;
+    }
+    return worker;
   }
 
   /** OSD needs the legacy (non-LSTM) core and the legacy `osd` model. */
@@ -182,6 +215,7 @@ export class OcrEngine {
       if (error instanceof ExtractionError && error.reason === 'timeout') {
         const stuck = slot.worker;
         delete slot.worker;
+        delete slot.languages;
         this.replaced += 1;
         stuck?.terminate().catch(() => undefined);
       }

@@ -35,8 +35,12 @@ async function turn(image: Buffer, degrees: number): Promise<Buffer | undefined>
  * of the two readings wins, so a wrong OSD guess can never make a page worse. tesseract.js's
  * own auto-rotation is not used: it produced garbage on turned pages.
  */
-export async function recognizeUpright(ocr: OcrEngine, image: Buffer): Promise<UprightOcrOutput> {
-  const asIs = await ocr.recognize(image);
+export async function recognizeUpright(
+  ocr: OcrEngine,
+  image: Buffer,
+  languages?: string,
+): Promise<UprightOcrOutput> {
+  const asIs = await ocr.recognize(image, languages);
   if (asIs.text.trim().length === 0 || asIs.confidence >= UPRIGHT_CONFIDENCE) {
     return { ...asIs, rotation: 0 };
   }
@@ -49,7 +53,7 @@ export async function recognizeUpright(ocr: OcrEngine, image: Buffer): Promise<U
   const turned = await turn(image, orientation.degrees);
   if (!turned) return { ...asIs, rotation: 0 };
 
-  const upright = await ocr.recognize(turned);
+  const upright = await ocr.recognize(turned, languages);
   return upright.confidence > asIs.confidence
     ? { ...upright, rotation: orientation.degrees }
     : { ...asIs, rotation: 0 };

@@ -9,6 +9,8 @@ export interface PageContext {
   concurrency: number;
   maxImagePixels: number;
   pdfPasswords: readonly string[];
+  /** The languages to OCR this document in, e.g. `eng+deu`. */
+  languages: string;
   /** Limit for one page's PDF work (parse, text, render) and for its OCR. */
   timeoutMs: number;
   /** Called once per finished page. */
@@ -46,6 +48,10 @@ export async function ocrPage(
   page: number,
   image: Buffer,
 ): Promise<ExtractedPage> {
-  const { text, confidence, rotation } = await recognizeUpright(context.ocr, image);
+  const { text, confidence, rotation } = await recognizeUpright(
+    context.ocr,
+    image,
+    context.languages,
+  );
   return { page, text: normaliseText(text).trim(), confidence, method: 'ocr', rotation };
 }

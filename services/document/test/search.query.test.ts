@@ -148,16 +148,13 @@ describe('search modes, filters, facets, paging, similar documents and bad input
       const result = await search(harness, user, { q: 'Übergröße' });
       const hit = result.documents[0]!;
 
-      expect(hit).toMatchObject({
-        id: ids.secondPage,
-        title: expect.any(String),
-        filename: expect.any(String),
-        mime_type: 'text/plain',
-        file_size: expect.any(Number),
-        created_at: expect.any(String),
-        labels: [],
-        rank: expect.any(Number),
-      });
+      expect(hit).toMatchObject({ id: ids.secondPage, mime_type: 'text/plain', labels: [] });
+      expect([typeof hit.title, typeof hit.filename, typeof hit.created_at]).toEqual([
+        'string',
+        'string',
+        'string',
+      ]);
+      expect([typeof hit.file_size, typeof hit.rank]).toEqual(['number', 'number']);
       expect(hit.snippets).toEqual([
         {
           text: 'Grüße 👋 aus Köln: die Übergröße ist bestellt',
@@ -238,8 +235,11 @@ describe('search modes, filters, facets, paging, similar documents and bad input
     });
 
     it('when filtering by size, OCR status and source, then each narrows the matches', async () => {
-      const [pdf] = await harness.knex('documents').where({ id: ids.gamma }).select('file_size');
-      const size = String((pdf as { file_size: string }).file_size);
+      const rows: { file_size: string }[] = await harness
+        .knex('documents')
+        .where({ id: ids.gamma })
+        .select('file_size');
+      const size = String(rows[0]?.file_size);
 
       expect(await idsFor(harness, user, 'gamma', { min_size: size, max_size: size })).toEqual([
         ids.gamma,
@@ -354,7 +354,9 @@ describe('search modes, filters, facets, paging, similar documents and bad input
       const body = (await response.json()) as { code: string; error: string; request_id: string };
 
       expect(response.status).toBe(400);
-      expect(body).toEqual({ code, error: expect.any(String), request_id: expect.any(String) });
+      expect(body.code).toBe(code);
+      expect(body.error.length).toBeGreaterThan(10);
+      expect(body.request_id).toMatch(/^[0-9a-f-]{36}$/);
     });
 
     it.each([
@@ -374,9 +376,8 @@ describe('search modes, filters, facets, paging, similar documents and bad input
 
       expect(response.status).toBe(200);
       expect(web.status).toBe(200);
-      expect(await harness.knex('documents').count({ count: '*' })).toEqual([
-        { count: expect.any(String) },
-      ]);
+      const rows: { count: string }[] = await harness.knex('documents').count({ count: '*' });
+      expect(Number(rows[0]?.count)).toBeGreaterThan(10);
     });
 
     it('when boolean operators stand alone, then 400, and web mode reads them as words', async () => {

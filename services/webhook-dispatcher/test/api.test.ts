@@ -151,7 +151,7 @@ describe('the subscription API', () => {
     expect(list.webhooks.map((entry) => entry.id)).toContain(webhook.id);
     const log = await waitFor(async () => {
       const entries = await deliveriesOf(harness, admin, webhook.id);
-      return entries[0]?.status === 'succeeded' && entries;
+      return entries[0]?.status === 'succeeded' ? entries : undefined;
     });
     expect(log).toHaveLength(1);
   });
@@ -296,7 +296,7 @@ describe('server-side request forgery protection (WEBHOOK_ALLOW_PRIVATE_TARGETS 
     await strict.publish(documentCreated(owner.id));
     const [delivery] = await waitFor(async () => {
       const log = await deliveriesOf(strict, owner, webhook.id);
-      return log[0]?.status === 'dead' && log;
+      return log[0]?.status === 'dead' ? log : undefined;
     });
 
     expect(delivery!.attempts).toBe(1);

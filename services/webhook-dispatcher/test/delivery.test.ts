@@ -71,32 +71,32 @@ describe('deliveries of the documented events', () => {
       newSink(),
       newSink(),
     ]);
-    const ownerAll = await harness.createWebhook(owner, { url: ownerSink!.url, events: ['*'] });
+    const ownerAll = await harness.createWebhook(owner, { url: ownerSink.url, events: ['*'] });
     const ownerCreated = await harness.createWebhook(owner, {
-      url: ownerCreatedSink!.url,
+      url: ownerCreatedSink.url,
       events: ['document.created'],
     });
-    await harness.createWebhook(stranger, { url: strangerSink!.url, events: ['*'] });
-    const adminAll = await harness.createWebhook(admin, { url: adminSink!.url, events: ['*'] });
+    await harness.createWebhook(stranger, { url: strangerSink.url, events: ['*'] });
+    const adminAll = await harness.createWebhook(admin, { url: adminSink.url, events: ['*'] });
     const events = allNineEvents(owner.id);
     const before = globalSink.requests.length;
 
     for (const envelope of events) await harness.publish(envelope);
     await globalSink.waitForCount(before + 9);
-    await ownerSink!.waitForCount(7);
-    await adminSink!.waitForCount(2);
-    await ownerCreatedSink!.waitForCount(1);
+    await ownerSink.waitForCount(7);
+    await adminSink.waitForCount(2);
+    await ownerCreatedSink.waitForCount(1);
     await delay(1_500); // anything extra (a duplicate, a leak) would arrive within this
 
     const byEvent = (requests: SinkRequest[]) => requests.map((request) => request.json.event);
     const nine = events.map((envelope) => envelope.event);
     expect(byEvent(globalSink.requests.slice(before)).sort()).toEqual([...nine].sort());
-    expect(byEvent(ownerSink!.requests).sort()).toEqual(
+    expect(byEvent(ownerSink.requests).sort()).toEqual(
       nine.filter((event) => !event.startsWith('user.')).sort(),
     );
-    expect(byEvent(ownerCreatedSink!.requests)).toEqual(['document.created']);
-    expect(byEvent(adminSink!.requests).sort()).toEqual(['user.created', 'user.login']);
-    expect(strangerSink!.requests).toHaveLength(0);
+    expect(byEvent(ownerCreatedSink.requests)).toEqual(['document.created']);
+    expect(byEvent(adminSink.requests).sort()).toEqual(['user.created', 'user.login']);
+    expect(strangerSink.requests).toHaveLength(0);
 
     const envelopeOf = (request: SinkRequest) =>
       events.find((envelope) => envelope.event === request.json.event) as AnyEnvelope;
@@ -105,7 +105,7 @@ describe('deliveries of the documented events', () => {
       expect(request.headers['x-readur-delivery']).toBe(envelopeOf(request).id);
       expect(request.json.timestamp).toBe(envelopeOf(request).timestamp);
     }
-    for (const request of ownerSink!.requests) {
+    for (const request of ownerSink.requests) {
       expectSignedBy(request, ownerAll.secret!, ownerAll.id);
       expect(request.headers['x-readur-delivery']).toBe(envelopeOf(request).id);
       expect(Object.keys(request.json).sort()).toEqual([
@@ -115,11 +115,11 @@ describe('deliveries of the documented events', () => {
         'webhook_id',
       ]);
     }
-    for (const request of adminSink!.requests)
+    for (const request of adminSink.requests)
       expectSignedBy(request, adminAll.secret!, adminAll.id);
-    expectSignedBy(ownerCreatedSink!.requests[0]!, ownerCreated.secret!, ownerCreated.id);
+    expectSignedBy(ownerCreatedSink.requests[0]!, ownerCreated.secret!, ownerCreated.id);
 
-    const ocr = ownerSink!.requests.find((request) => request.json.event === 'ocr.completed');
+    const ocr = ownerSink.requests.find((request) => request.json.event === 'ocr.completed');
     expect(ocr?.json.data).toMatchObject({ word_count: 3, confidence: 93.5 });
     expect(ocr?.json.data).not.toHaveProperty('page_results');
   });
@@ -164,7 +164,9 @@ describe('deliveries of the documented events', () => {
 
       const succeeded = await waitFor(async () => {
         const log = await deliveriesOf(harness, owner, webhook.id);
-        return log.length === 2 && log.every((entry) => entry.status === 'succeeded') && log;
+        return log.length === 2 && log.every((entry) => entry.status === 'succeeded')
+          ? log
+          : undefined;
       });
       expect(succeeded.map((entry) => entry.last_status_code)).toEqual([204, 204]);
       expect(receiver.handled.map((entry) => entry.delivery).sort()).toEqual(

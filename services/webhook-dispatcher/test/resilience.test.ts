@@ -79,7 +79,7 @@ describe('restarts in the middle of the work', () => {
     const scheduled = await waitFor(
       async () => {
         const delivery = await row();
-        return delivery?.attempts === 1 && delivery.status === 'pending' && delivery;
+        return delivery?.attempts === 1 && delivery.status === 'pending' ? delivery : undefined;
       },
       { intervalMs: 20, description: 'the first attempt recorded with a retry scheduled' },
     );
@@ -125,14 +125,14 @@ describe('restarts in the middle of the work', () => {
     // Attempts cut off by the kill are sent again once their lease ends (same delivery id).
     const states = await waitFor(
       async () => {
-        const rows = (await harness
+        const rows: { status: string }[] = await harness
           .knex('webhook_deliveries')
           .whereIn(
             'webhook_id',
             webhooks.map((webhook) => webhook.id),
           )
-          .select('status')) as DeliveryRow[];
-        return rows.every((row) => row.status === 'succeeded') && rows;
+          .select('status');
+        return rows.every((row) => row.status === 'succeeded') ? rows : undefined;
       },
       { timeoutMs: 30_000, description: 'every delivery recorded as succeeded' },
     );

@@ -38,7 +38,7 @@ describe('retry policy and isolation', () => {
       async () => {
         const log = await deliveriesOf(harness, user, webhookId);
         const final = log.filter((entry) => entry.status !== 'pending');
-        return final.length === count && log.length === count && log;
+        return final.length === count && log.length === count ? log : undefined;
       },
       { timeoutMs: 30_000, description: `${count} final deliveries of ${webhookId}` },
     );
@@ -135,7 +135,7 @@ describe('retry policy and isolation', () => {
       async () => {
         const log = await deliveriesOf(harness, user, hung.id);
         const tried = log.filter((entry) => (entry.attempt_log ?? []).length > 0);
-        return tried.length === 5 && tried;
+        return tried.length === 5 ? tried : undefined;
       },
       { timeoutMs: 20_000, description: 'a first attempt of every hung delivery' },
     );

@@ -11,6 +11,10 @@ import {
   loadConfig,
 } from '@readur/config';
 
+/** An optional variable that compose files pass as `""` when the operator left it out. */
+const unsetWhenEmpty = <S extends z.ZodType>(schema: S) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema);
+
 /** Every variable the webhook dispatcher reads, validated once at start-up. */
 export const webhookConfigShape = {
   ...baseConfig,
@@ -21,8 +25,8 @@ export const webhookConfigShape = {
   INTERNAL_API_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   WEBHOOK_ENCRYPTION_KEY: z.string().min(32, 'must be at least 32 characters'),
   WEBHOOK_ENABLED: envBoolean(false),
-  WEBHOOK_URL: z.url().optional(),
-  WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  WEBHOOK_URL: unsetWhenEmpty(z.url().optional()),
+  WEBHOOK_SECRET: unsetWhenEmpty(z.string().min(16, 'must be at least 16 characters').optional()),
   WEBHOOK_RETRY_ATTEMPTS: envInt(3, 1),
   WEBHOOK_TIMEOUT: envInt(30, 1),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: envBoolean(false),

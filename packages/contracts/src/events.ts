@@ -8,6 +8,7 @@ export const EVENT = {
   ocrStarted: 'ocr.started',
   ocrCompleted: 'ocr.completed',
   ocrFailed: 'ocr.failed',
+  ocrWorkerStarted: 'ocr.worker.started',
   sourceSyncStarted: 'source.sync.started',
   sourceSyncCompleted: 'source.sync.completed',
   userCreated: 'user.created',
@@ -104,6 +105,17 @@ export const ocrFailedData = z.object({
   attempts: z.number().int().positive(),
 });
 
+/**
+ * `ocr.worker.started`: an ocr-worker replica is up and says which OCR languages it can read,
+ * so the document service can refuse uploads asking for languages no worker has.
+ */
+export const ocrWorkerStartedData = z.object({
+  worker_id: z.string().min(1),
+  default_languages: z.string(),
+  available_languages: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/)),
+  started_at: isoTime,
+});
+
 const sourceType = z.enum(['local_folder', 'webdav', 's3']);
 
 /** `source.sync.started`: a sync run of one source began. */
@@ -155,6 +167,7 @@ export const eventDataSchemas = {
   [EVENT.ocrStarted]: ocrStartedData,
   [EVENT.ocrCompleted]: ocrCompletedData,
   [EVENT.ocrFailed]: ocrFailedData,
+  [EVENT.ocrWorkerStarted]: ocrWorkerStartedData,
   [EVENT.sourceSyncStarted]: sourceSyncStartedData,
   [EVENT.sourceSyncCompleted]: sourceSyncCompletedData,
   [EVENT.userCreated]: userCreatedData,

@@ -14,6 +14,7 @@ import { OUTBOX_TABLES } from './data/event.outbox';
 import type { DocumentDeps } from './domain/document.deps';
 import { documentRoutes } from './http/document.routes';
 import { internalRoutes } from './http/internal.routes';
+import { ocrRoutes } from './http/ocr.routes';
 import { disabledSearchCache, redisSearchCache } from './data/search.cache';
 import { searchRoutes, similarRoutes } from './http/search.routes';
 import { requireInternalToken, requireUser } from './http/trust.middleware';
@@ -86,6 +87,7 @@ export async function startDocumentService(
     const search = { knex, cache, fuzzyThreshold: config.SEARCH_FUZZY_THRESHOLD };
     app.use('/api/documents', user, similarRoutes(search));
     app.use('/api/search', user, searchRoutes(search));
+    app.use('/api/ocr', user, ocrRoutes(deps));
     app.use('/api/documents', user, documentRoutes({ ...deps, maxUploadBytes }));
     app.use(
       '/internal/documents',

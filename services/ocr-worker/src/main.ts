@@ -1,5 +1,6 @@
 import { createBus } from '@readur/bus';
-import { EVENT } from '@readur/contracts';
+import { randomUUID } from 'node:crypto';
+import { createEnvelope, EVENT } from '@readur/contracts';
 import { createApp, finishApp, listen, onShutdownSignal } from '@readur/http';
 import { createLogger } from '@readur/logger';
 import { createMetrics, startMetricsServer } from '@readur/metrics';
@@ -38,7 +39,7 @@ export async function startOcrWorker(config: OcrWorkerConfig): Promise<RunningOc
     extractor,
     logger,
     metrics,
-    languages: config.OCR_LANGUAGES,
+    languages: extractor.defaultLanguages,
     maxAttempts: config.OCR_MAX_ATTEMPTS,
   });
   await bus.subscribe({
@@ -47,6 +48,16 @@ export async function startOcrWorker(config: OcrWorkerConfig): Promise<RunningOc
     handler,
     retry: { maxAttempts: config.OCR_MAX_ATTEMPTS, backoffMs: [config.OCR_RETRY_DELAY_MS] },
   });
+
+  // Tells the document service which languages uploads may ask for.
+  await bus.publish(
+    createEnvelope(EVENT.ocrWorkerStarted, {
+      worker_id: randomUUID(),
+      default_languages: extractor.defaultLanguages,
+      available_languages: extractor.availableLanguages,
+      started_at: new Date().toISOString(),
+    }),
+  );
 
   const app = createApp({
     service: 'ocr-worker',
@@ -60,7 +71,8 @@ export async function startOcrWorker(config: OcrWorkerConfig): Promise<RunningOc
     : undefined;
   logger.info('ocr-worker started', {
     port: server.port,
-    languages: config.OCR_LANGUAGES,
+    languages: extractor.defaultLanguages,
+    available_languages: extractor.availableLanguages,
     concurrency: config.OCR_CONCURRENCY,
   });
 

@@ -10,11 +10,16 @@ import {
   applyOcrStarted,
   type OcrApplyResult,
 } from '../domain/ocr.usecases';
+import { applyOcrWorkerStarted } from '../domain/ocr-language.usecases';
 
 /** The durable subscription name: the service name, never derived from code. */
 export const SUBSCRIPTION_NAME = 'document';
 
-type OcrEvent = typeof EVENT.ocrStarted | typeof EVENT.ocrCompleted | typeof EVENT.ocrFailed;
+type OcrEvent =
+  | typeof EVENT.ocrStarted
+  | typeof EVENT.ocrCompleted
+  | typeof EVENT.ocrFailed
+  | typeof EVENT.ocrWorkerStarted;
 type Apply = (trx: Knex.Transaction, envelope: AnyEnvelope) => Promise<OcrApplyResult>;
 
 /** One handler per consumed event; the switch-free table keeps each event's logic apart. */
@@ -25,6 +30,8 @@ const APPLY: Record<OcrEvent, Apply> = {
     applyOcrCompleted(trx, envelope.data as Parameters<typeof applyOcrCompleted>[1]),
   [EVENT.ocrFailed]: (trx, envelope) =>
     applyOcrFailed(trx, envelope.data as Parameters<typeof applyOcrFailed>[1]),
+  [EVENT.ocrWorkerStarted]: (trx, envelope) =>
+    applyOcrWorkerStarted(trx, envelope.data as Parameters<typeof applyOcrWorkerStarted>[1]),
 };
 
 /** Every event this service consumes. Start-up fails if one had no handler. */
@@ -70,6 +77,14 @@ function record(
   envelope: AnyEnvelope,
   processed: ReturnType<Metrics['counter']> | undefined,
 ): void {
+  if (envelope.event === EVENT.ocrWorkerStarted) {
+    deps.logger.info('OCR worker languages recorded', {
+      worker_id: envelope.data.worker_id,
+      available_languages: envelope.data.available_languages,
+    });
+    return;
+  }
+
   const documentId = (envelope.data as { document_id: string }).document_id;
   if (envelope.event === EVENT.ocrCompleted) {
     processed?.inc({ status: 'completed' });

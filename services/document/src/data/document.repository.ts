@@ -51,7 +51,7 @@ export type NewDocument = Pick<
   | 'file_hash'
   | 'labels'
   | 'metadata'
->;
+> & { ocr_languages?: string | null };
 
 /** Filters of a listing. */
 export interface DocumentFilter {

@@ -7,6 +7,7 @@ import { duplicateDocument, emptyFile } from './document.errors';
 import { defaultTitle, safeFilename } from './document.filename';
 import type { DocumentRecord } from './document.types';
 import { sniffMimeType } from './mime.sniffer';
+import { checkOcrLanguages } from './ocr-language.usecases';
 import type { StagedFile } from './upload.stager';
 
 /** An upload whose bytes are staged and whose form fields are parsed. */
@@ -18,6 +19,8 @@ export interface UploadInput {
   title?: string | undefined;
   labels: string[];
   metadata: Record<string, unknown>;
+  /** This document's OCR languages (`eng+deu`); the workers' default when absent. */
+  ocr_languages?: string | undefined;
 }
 
 /**
@@ -35,6 +38,9 @@ export async function uploadDocument(
 
   try {
     if (staged.size === 0) throw emptyFile();
+    const ocrLanguages = input.ocr_languages
+      ? await checkOcrLanguages(knex, input.ocr_languages)
+      : undefined;
 
     const existingId = await documentRepository.findIdByHash(knex, userId, staged.sha256);
     if (existingId) throw duplicateDocument(existingId);
@@ -58,6 +64,7 @@ export async function uploadDocument(
       file_hash: staged.sha256,
       labels: input.labels,
       metadata: input.metadata,
+      ocr_languages: ocrLanguages ?? null,
     });
 
     deps.logger.info('document stored', {
@@ -94,6 +101,7 @@ async function insertWithEvent(
           mime_type: document.mime_type,
           file_hash: document.file_hash,
           labels: document.labels,
+          ...(row.ocr_languages ? { ocr_languages: row.ocr_languages } : {}),
           created_at: document.created_at.toISOString(),
         },
         { correlationId: input.correlationId },

@@ -53,4 +53,11 @@ export const uploadFieldsSchema = z.object({
     .transform((title) => title || undefined),
   labels: labelsField,
   metadata: metadataField,
+  /** OCR languages for this document only, e.g. `eng+deu`; checked against the workers'. */
+  ocr_languages: z
+    .string()
+    .trim()
+    .regex(/^[a-z][a-z0-9_]*(\+[a-z][a-z0-9_]*)*$/, 'language codes like eng or eng+deu')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
 });

@@ -49,6 +49,10 @@ export function resolveRoute(method: string, path: string): Route | undefined {
   if (hasPrefix(normalised, '/api/documents') || hasPrefix(normalised, '/api/search')) {
     return { upstream: 'document', authenticated: true, upload };
   }
+  // OCR languages and the OCR queue belong to the document service, which tracks both.
+  if (under(normalised, '/api/ocr') || under(normalised, '/api/queue')) {
+    return { upstream: 'document', authenticated: true, upload };
+  }
   if (under(normalised, '/api/webhooks')) {
     return { upstream: 'webhook', authenticated: true, upload };
   }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as documents from './001_documents';
 import * as outbox from './002_outbox';
 import * as searchFolding from './010_search_folding';
+import * as ocrLanguages from './020_ocr_languages';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '001_documents': documents,
   '002_outbox': outbox,
   '010_search_folding': searchFolding,
+  '020_ocr_languages': ocrLanguages,
 };
 
 /** A knex migration source over the imported modules above. */

@@ -24,6 +24,8 @@ export interface KafkaOptions {
   groupPrefix?: string | undefined;
   /** Partitions of the topic when the bus creates it (default 3). */
   partitions?: number;
+  /** How soon a silent consumer loses its partitions (default 30 s; the broker's minimum is 6 s). */
+  sessionTimeoutMs?: number;
 }
 
 /** The dead-letter topic of an events topic; `x-subscription` tells which group gave up. */
@@ -178,6 +180,8 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
     const consumer = kafka.consumer({
       groupId,
       allowAutoTopicCreation: false,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
       maxBytesPerPartition: MAX_MESSAGE_BYTES + 1024 * 1024,
       maxBytes: 2 * MAX_MESSAGE_BYTES,
     });
@@ -189,8 +193,9 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
     // A new group reads the topic from its start, so no event published before it joined is missed.
     await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
     const handler = eachMessage(subscription);
+    // One partition at a time: kafkajs's partitionsConsumedConcurrently has been reported to
+    // run one partition's messages in parallel (tulios/kafkajs#1139), which breaks ordering.
     await consumer.run({
-      partitionsConsumedConcurrently: options.partitions ?? 3,
       eachMessage: (payload) => inFlight.track(handler(payload)),
     });
     await joined;

@@ -22,6 +22,11 @@ export function uniqueName(prefix: string): string {
   return `${safe}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 }
 
+/** A knex pool on an existing PostgreSQL database, e.g. one made by `createTestDatabase`. */
+export function connectDatabase(url: string): Knex {
+  return knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 10 } });
+}
+
 /** A throwaway database: `drop()` destroys the pool and the database. */
 export interface TestDatabase {
   name: string;
@@ -47,7 +52,7 @@ export async function createTestDatabase(prefix = 'readur_test'): Promise<TestDa
 
   const url = new URL(server.toString());
   url.pathname = `/${name}`;
-  const knex = knexFactory({ client: 'pg', connection: url.toString(), pool: { min: 0, max: 10 } });
+  const knex = connectDatabase(url.toString());
   return { name, url: url.toString(), knex, drop: () => dropDatabase(knex, server, name) };
 }
 

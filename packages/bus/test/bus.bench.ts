@@ -1,0 +1,247 @@
+/**
+ * Publish→consume throughput and latency through @readur/bus, next to the raw client doing
+ * the same with no abstraction, in one run. Loopback brokers only; bounded message count.
+ *
+ *   pnpm --filter @readur/bus bench --help   (or: cd packages/bus && node -r ./test/support/ts-register.cjs test/bus.bench.ts)
+ */
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import amqp from 'amqplib';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { createAmqpBus, createKafkaBus, type Bus } from '@readur/bus';
+import { createEnvelope, EVENT, type AnyEnvelope } from '@readur/contracts';
+import { createLogger } from '@readur/logger';
+import { amqpUrl, kafkaBrokers, uniqueName } from '@readur/testkit';
+
+const HELP = `usage: bus.bench [--messages N] [--window N] [--transport amqp|kafka|all]
+
+  --messages N   messages per case (default 2000, at most 100000)
+  --window N     publishes in flight at once (default 32)
+  --transport    which broker to measure (default all)
+  --help         this text
+
+Brokers: AMQP_URL (default amqp://guest:guest@127.0.0.1:5672), KAFKA_BROKERS (default
+127.0.0.1:9092; start one with \`bash scripts/kafka.sh start\`).`;
+
+interface Result {
+  name: string;
+  messages: number;
+  seconds: number;
+  latenciesMs: number[];
+}
+
+/** A case: `start` wires a consumer calling `onMessage(id)`, returns `publish` and `stop`. */
+type Case = (onMessage: (id: string) => void) => Promise<{
+  publish: (envelope: AnyEnvelope) => Promise<void>;
+  stop: () => Promise<void>;
+}>;
+
+const logger = createLogger('bench', 'silent');
+
+function envelope(): AnyEnvelope {
+  return createEnvelope(EVENT.documentUpdated, {
+    document_id: randomUUID(),
+    user_id: randomUUID(),
+    title: 'benchmark',
+    labels: ['a', 'b'],
+    changes: ['title'],
+    updated_at: new Date().toISOString(),
+  });
+}
+
+async function measure(name: string, setup: Case, messages: number, window: number) {
+  const sentAt = new Map<string, bigint>();
+  const latenciesMs: number[] = [];
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const { publish, stop } = await setup((id) => {
+    const start = sentAt.get(id);
+    if (start === undefined) return;
+    sentAt.delete(id);
+    latenciesMs.push(Number(process.hrtime.bigint() - start) / 1e6);
+    if (latenciesMs.length === messages) done();
+  });
+
+  const began = process.hrtime.bigint();
+  let next = 0;
+  const worker = async () => {
+    while (next < messages) {
+      next += 1;
+      const item = envelope();
+      sentAt.set(item.id, process.hrtime.bigint());
+      await publish(item);
+    }
+  };
+  await Promise.all(Array.from({ length: window }, worker));
+  await finished;
+  const seconds = Number(process.hrtime.bigint() - began) / 1e9;
+  await stop();
+  return { name, messages, seconds, latenciesMs } satisfies Result;
+}
+
+function viaBus(makeBus: () => Bus): Case {
+  return async (onMessage) => {
+    const bus = makeBus();
+    await bus.subscribe({
+      name: uniqueName('bench'),
+      events: ['document.updated'],
+      handler: (received) => {
+        onMessage(received.id);
+        return Promise.resolve();
+      },
+    });
+    return { publish: (item) => bus.publish(item), stop: () => bus.close() };
+  };
+}
+
+const rawAmqp: Case = async (onMessage) => {
+  const exchange = uniqueName('bench_raw');
+  const queue = uniqueName('bench_raw');
+  const connection = await amqp.connect(amqpUrl());
+  const channel = await connection.createConfirmChannel();
+  await channel.assertExchange(exchange, 'topic', { durable: true });
+  await channel.assertQueue(queue, { durable: true });
+  await channel.bindQueue(queue, exchange, EVENT.documentUpdated);
+  const consumer = await connection.createChannel();
+  await consumer.prefetch(16);
+  await consumer.consume(queue, (message) => {
+    if (!message) return;
+    const parsed = JSON.parse(message.content.toString()) as { id: string };
+    onMessage(parsed.id);
+    consumer.ack(message);
+  });
+  return {
+    publish: (item) =>
+      new Promise<void>((resolve, reject) => {
+        const body = Buffer.from(JSON.stringify(item));
+        channel.publish(exchange, item.event, body, { persistent: true }, (error: unknown) =>
+          error ? reject(new Error('nacked')) : resolve(),
+        );
+      }),
+    stop: async () => {
+      await consumer.deleteQueue(queue);
+      await consumer.deleteExchange(exchange);
+      await connection.close();
+    },
+  };
+};
+
+const rawKafka: Case = async (onMessage) => {
+  const topic = uniqueName('bench_raw');
+  const kafka = new Kafka({
+    clientId: 'bench',
+    brokers: kafkaBrokers(),
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }] });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  const consumer = kafka.consumer({ groupId: uniqueName('bench_raw') });
+  await consumer.connect();
+  const joined = new Promise<void>((resolve) =>
+    consumer.on(consumer.events.GROUP_JOIN, () => resolve()),
+  );
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    partitionsConsumedConcurrently: 3,
+    eachMessage: ({ message }) => {
+      const parsed = JSON.parse(message.value?.toString() ?? '{}') as { id: string };
+      onMessage(parsed.id);
+      return Promise.resolve();
+    },
+  });
+  await joined;
+  return {
+    publish: async (item) => {
+      const key = item.event === 'document.updated' ? item.data.document_id : item.id;
+      await producer.send({ topic, acks: -1, messages: [{ key, value: JSON.stringify(item) }] });
+    },
+    stop: async () => {
+      await consumer.disconnect();
+      await producer.disconnect();
+      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+};
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+function summary(result: Result) {
+  const sorted = [...result.latenciesMs].sort((a, b) => a - b);
+  return {
+    rate: result.messages / result.seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+  };
+}
+
+function report(bus: Result, raw: Result): void {
+  const b = summary(bus);
+  const r = summary(raw);
+  const row = (name: string, s: ReturnType<typeof summary>) =>
+    `${name.padEnd(18)} ${s.rate.toFixed(0).padStart(8)} msg/s  p50 ${s.p50.toFixed(2).padStart(8)} ms  p99 ${s.p99.toFixed(2).padStart(8)} ms`;
+  console.log(row(bus.name, b));
+  console.log(row(raw.name, r));
+  console.log(
+    `${'overhead'.padEnd(18)} throughput x${(r.rate / b.rate).toFixed(2)}  p50 x${(b.p50 / r.p50).toFixed(2)}  p99 x${(b.p99 / r.p99).toFixed(2)}  (bus / raw)`,
+  );
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      messages: { type: 'string', default: '2000' },
+      window: { type: 'string', default: '32' },
+      transport: { type: 'string', default: 'all' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const messages = Math.min(Math.max(Number(values.messages) || 2000, 1), 100_000);
+  const window = Math.max(Number(values.window) || 32, 1);
+  console.log(`${messages} messages, ${window} publishes in flight, Node ${process.version}`);
+
+  if (values.transport === 'all' || values.transport === 'amqp') {
+    const bus = viaBus(() =>
+      createAmqpBus(
+        { url: amqpUrl(), exchange: uniqueName('bench'), prefetch: 16 },
+        { service: 'bench', logger },
+      ),
+    );
+    console.log('\nRabbitMQ');
+    report(
+      await measure('bus (amqp)', bus, messages, window),
+      await measure('raw amqplib', rawAmqp, messages, window),
+    );
+  }
+  if (values.transport === 'all' || values.transport === 'kafka') {
+    const bus = viaBus(() =>
+      createKafkaBus(
+        { brokers: kafkaBrokers(), topic: uniqueName('bench') },
+        { service: 'bench', logger },
+      ),
+    );
+    console.log('\nKafka');
+    report(
+      await measure('bus (kafka)', bus, messages, window),
+      await measure('raw kafkajs', rawKafka, messages, window),
+    );
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

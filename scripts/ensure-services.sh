@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts PostgreSQL and RabbitMQ when they are not answering, using the machine's own
 # service commands, and waits until each one answers. With --kafka it also starts the local
-# single-node Kafka broker of scripts/kafka.sh (the bus contract tests need it).
+# single-node Kafka broker of scripts/kafka.sh (the bus contract tests need it) and the local
+# S3-compatible server of scripts/s3.sh (the storage and sync tests need it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,4 +41,6 @@ wait_port RabbitMQ 5672 90
 
 if [[ "${1:-}" == "--kafka" ]]; then
   bash scripts/kafka.sh start
+  # The S3-compatible server of the storage and sync tests (S3Proxy from Maven Central).
+  bash scripts/s3.sh start
 fi

@@ -1,5 +1,5 @@
 /** Machine codes of the errors this package throws. */
-export type StorageErrorCode = 'STORAGE_INVALID_KEY' | 'STORAGE_NOT_FOUND';
+export type StorageErrorCode = 'STORAGE_INVALID_KEY' | 'STORAGE_NOT_FOUND' | 'STORAGE_UNAVAILABLE';
 
 /** An error of a storage backend, with a stable machine code and the original error as cause. */
 export class StorageError extends Error {

@@ -7,8 +7,10 @@ import {
   envBoolean,
   envInt,
   envPort,
+  ConfigError,
   loadConfig,
 } from '@readur/config';
+import { STORAGE_VARIABLE_HELP, storageConfigProblems, storageConfigShape } from '@readur/storage';
 
 /** Every variable the document service reads, validated once at start-up. */
 export const documentConfigShape = {
@@ -17,7 +19,7 @@ export const documentConfigShape = {
   ...busConfig,
   PORT: envPort(8082),
   PROMETHEUS_PORT: envPort(9102),
-  STORAGE_PATH: z.string().min(1).default('./.data/documents'),
+  ...storageConfigShape,
   MAX_UPLOAD_SIZE_MB: envInt(500, 1),
   INTERNAL_API_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   REDIS_ENABLED: envBoolean(false),
@@ -34,14 +36,17 @@ export type DocumentConfig = z.infer<z.ZodObject<typeof documentConfigShape>>;
 export function loadDocumentConfig(
   env: Record<string, string | undefined> = process.env,
 ): DocumentConfig {
-  return loadConfig(documentConfigShape, env);
+  const config = loadConfig(documentConfigShape, env);
+  const problems = storageConfigProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }
 
 const DESCRIPTIONS: Record<string, string> = {
   PORT: 'HTTP port',
   DATABASE_URL: 'PostgreSQL connection string (required)',
   INTERNAL_API_TOKEN: 'shared secret between the gateway and services (required)',
-  STORAGE_PATH: 'directory of the stored files',
+  ...STORAGE_VARIABLE_HELP,
   MAX_UPLOAD_SIZE_MB: 'largest accepted upload, in MiB',
   REDIS_ENABLED: 'cache search answers in Redis (5 minutes by default)',
   REDIS_URL: 'Redis address of the search cache',

@@ -5,7 +5,7 @@ import { createApp, finishApp, listen } from '@readur/http';
 import { createLogger, type Logger } from '@readur/logger';
 import { createMetrics, startMetricsServer, type Metrics } from '@readur/metrics';
 import { startOutboxRelay } from '@readur/outbox';
-import { LocalStorage } from '@readur/storage';
+import { createStorage, prepareStorage } from '@readur/storage';
 import type { DocumentConfig } from './config';
 import { ocrSubscription } from './consumers/ocr.consumer';
 import { createDatabase, migrate } from './data/database';
@@ -47,13 +47,13 @@ export async function startDocumentService(
   const logger = options.logger ?? createLogger(SERVICE, config.LOG_LEVEL);
   const metrics = createMetrics(SERVICE);
   const knex = createDatabase(config.DATABASE_URL);
-  const storage = new LocalStorage(config.STORAGE_PATH);
+  const storage = createStorage(config);
   const bus = createBus(config, { service: SERVICE, logger, metrics });
   const stops: Array<() => Promise<void>> = [() => knex.destroy(), () => bus.close()];
 
   try {
     await migrate(knex);
-    await storage.check();
+    await prepareStorage(storage);
 
     await bus.subscribe(ocrSubscription({ knex, logger, metrics }));
     trackOcrBacklog(metrics, knex);

@@ -148,8 +148,8 @@ const rawKafka: Case = async (onMessage) => {
     consumer.on(consumer.events.GROUP_JOIN, () => resolve()),
   );
   await consumer.subscribe({ topic, fromBeginning: true });
+  // Same settings as the bus: one partition at a time.
   await consumer.run({
-    partitionsConsumedConcurrently: 3,
     eachMessage: ({ message }) => {
       const parsed = JSON.parse(message.value?.toString() ?? '{}') as { id: string };
       onMessage(parsed.id);

@@ -6,12 +6,18 @@ import { createMetrics, startMetricsServer } from '@readur/metrics';
 import type { AuthConfig } from './config';
 import { checkDatabase, createDatabase, migrate } from './data/database';
 import { createEventOutbox } from './data/event.outbox';
+import { ApiKeyRepository } from './data/api-key.repository';
+import { SessionRepository } from './data/session.repository';
 import { SigningKeyRepository } from './data/signing-key.repository';
 import { UserRepository } from './data/user.repository';
 import { bootstrapAdmin } from './domain/admin-bootstrap.usecase';
 import type { AuthDeps } from './domain/auth.deps';
+import { createLoginThrottle } from './domain/login.throttle';
 import { TokenService } from './domain/token.service';
+import { apiKeyRoutes } from './http/api-key.routes';
 import { authRoutes } from './http/auth.routes';
+import { internalRoutes } from './http/internal.routes';
+import { userRoutes } from './http/user.routes';
 
 /** The service name: logger field, bus client name, metrics label. */
 export const SERVICE = 'auth';
@@ -52,20 +58,36 @@ export async function startAuthService(
   try {
     await migrate(db);
 
-    const users = new UserRepository(db);
-    const tokens = await TokenService.create(new SigningKeyRepository(db), {
-      issuer: config.JWT_ISSUER,
-      ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-    });
+    const tokens = await TokenService.create(
+      new SigningKeyRepository(db),
+      {
+        issuer: config.JWT_ISSUER,
+        ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+        rotationSeconds: config.SIGNING_KEY_ROTATION_DAYS * 86_400,
+        publishLeadSeconds: config.SIGNING_KEY_PUBLISH_LEAD_SECONDS,
+      },
+      logger,
+    );
+    tokens.start();
+    stops.unshift(() => Promise.resolve(tokens.stop()));
     const deps: AuthDeps = {
       db,
-      users,
+      users: new UserRepository(db),
+      sessions: new SessionRepository(db),
+      apiKeys: new ApiKeyRepository(db),
       tokens,
+      throttle: createLoginThrottle(db, {
+        maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+        maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
+        windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
+      }),
       writeEvent: outbox.writeEvent,
       logger,
       policy: {
         allowRegistration: config.ALLOW_REGISTRATION,
         allowLocalAuth: config.ALLOW_LOCAL_AUTH,
+        refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+        sessionMaxAgeSeconds: config.SESSION_MAX_AGE_SECONDS,
       },
     };
 
@@ -93,7 +115,10 @@ export async function startAuthService(
       jsonLimit: '64kb',
       readiness: { database: () => checkDatabase(db), broker: () => bus.check() },
     });
-    app.use('/api/auth', authRoutes(deps, config.INTERNAL_API_TOKEN));
+    app.use('/api/auth/keys', apiKeyRoutes(deps, config.INTERNAL_API_TOKEN));
+    app.use('/api/auth', authRoutes(deps, config.INTERNAL_API_TOKEN, { enabled: false }));
+    app.use('/api/users', userRoutes(deps, config.INTERNAL_API_TOKEN));
+    app.use('/internal/auth', internalRoutes(deps, config.INTERNAL_API_TOKEN));
     finishApp(app, logger);
 
     const server = await listen(app, config.PORT);

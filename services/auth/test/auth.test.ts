@@ -59,6 +59,8 @@ describe('when a user registers', () => {
       username,
       email: `${username}@example.test`,
       role: 'user',
+      disabled: false,
+      sso: false,
       created_at: anyString,
     });
     const event = await listener.next(
@@ -104,8 +106,9 @@ describe('when a user logs in', () => {
       issuer: 'readur',
       audience: 'readur-api',
     });
-    expect(payload).toMatchObject({ sub: id, role: 'user', username });
-    expect(payload.exp).toBeGreaterThan(Date.now() / 1000 + 3000);
+    expect(payload).toMatchObject({ sub: id, role: 'user', username, sid: anyString });
+    // Short-lived by default: 15 minutes.
+    expect(payload.exp! - payload.iat!).toBe(900);
     const event = await listener.next(
       (e) => e.event === 'user.login' && e.data.user_id === id,
       'user.login',

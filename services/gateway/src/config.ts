@@ -34,6 +34,7 @@ export const gatewayConfigShape = {
   LOGIN_RATE_LIMIT_PER_MINUTE: envInt(20, 1),
   RATE_LIMIT_ENABLED: envBoolean(true),
   UPSTREAM_TIMEOUT_SECONDS: envInt(300, 1),
+  AUTH_INTROSPECTION_CACHE_SECONDS: envInt(5, 0),
 };
 
 /** The parsed configuration of the gateway. */
@@ -60,6 +61,8 @@ const DESCRIPTIONS: Record<string, string> = {
   RATE_LIMIT_PER_MINUTE: 'requests per client IP per minute',
   LOGIN_RATE_LIMIT_PER_MINUTE: 'login and register attempts per client IP per minute',
   UPSTREAM_TIMEOUT_SECONDS: 'idle time after which an upstream call answers 504',
+  AUTH_INTROSPECTION_CACHE_SECONDS:
+    'how long a live session or API key is trusted before the auth service is asked again',
 };
 
 /** The `--help` text: every variable with its default. */

@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '@readur/logger';
 import { createMetrics, startMetricsServer } from '@readur/metrics';
 import { jwksUrl, type GatewayConfig } from './config';
 import { createAccessTokenVerifier } from './domain/access-token.verifier';
+import { createIntrospectionClient } from './domain/introspection.client';
 import { rejectDeclaredOversize } from './http/body-limit.middleware';
 import { routeRequest, whenRouted } from './http/gateway.routes';
 import { authenticate } from './http/identity.middleware';
@@ -54,6 +55,11 @@ export async function startGateway(
   const verify = createAccessTokenVerifier({
     jwksUrl: jwksUrl(config),
     issuer: config.JWT_ISSUER,
+    introspect: createIntrospectionClient({
+      authUrl: config.AUTH_SERVICE_URL,
+      internalToken: config.INTERNAL_API_TOKEN,
+      ttlMs: config.AUTH_INTROSPECTION_CACHE_SECONDS * 1000,
+    }),
   });
   const proxies = createProxies({
     targets: {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import v8 from 'node:v8';
@@ -13,7 +13,7 @@ let gateway: TestGateway;
 
 beforeAll(async () => {
   tokens = await createTokenFactory();
-  upstream = await startEchoUpstream(tokens.jwks);
+  upstream = await startEchoUpstream(tokens.jwks, tokens);
   gateway = await startTestGateway(upstream.url, {
     MAX_UPLOAD_SIZE_MB: '60',
     MAX_JSON_BODY_KB: '16',
@@ -47,6 +47,10 @@ describe('when a request has no valid access token', () => {
     ],
     ['an expired token', async () => bearer(await tokens.expired())],
     ['a token for another audience', async () => bearer(await tokens.valid({ aud: 'other' }))],
+    [
+      'a well-signed token whose session the auth service says is over',
+      async () => bearer(await tokens.valid({ sid: randomUUID() })),
+    ],
   ])('then %s is 401 UNAUTHORIZED', async (_name, headers) => {
     const res = await call('/api/documents', { headers: await headers() });
 

@@ -8,6 +8,9 @@ export interface User {
   email: string | null;
   role: Role;
   passwordHash: string | null;
+  oidcIssuer: string | null;
+  oidcSubject: string | null;
+  disabledAt: Date | null;
   createdAt: Date;
 }
 
@@ -17,6 +20,8 @@ export interface UserJson {
   username: string;
   email: string | null;
   role: Role;
+  disabled: boolean;
+  sso: boolean;
   created_at: string;
 }
 
@@ -27,6 +32,8 @@ export function toUserJson(user: User): UserJson {
     username: user.username,
     email: user.email,
     role: user.role,
+    disabled: user.disabledAt !== null,
+    sso: user.oidcSubject !== null,
     created_at: user.createdAt.toISOString(),
   };
 }

@@ -1,14 +1,25 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
+import { AppError } from '@readur/errors';
 import { parseInput } from '@readur/http';
 import type { AuthDeps } from '../domain/auth.deps';
 import { getCurrentUser } from '../domain/current-user.usecase';
 import { login } from '../domain/login.usecase';
+import { changePassword } from '../domain/password-change.usecase';
 import { registerUser } from '../domain/registration.usecase';
+import { endSession, refreshSession } from '../domain/session.service';
 import { toUserJson } from '../domain/user.model';
-import { identityOf, requireIdentity } from './identity.middleware';
+import {
+  clientAddress,
+  identityOf,
+  requireAdmin,
+  requireIdentity,
+  requireSession,
+} from './identity.middleware';
+import { toSessionJson } from './session.json';
 
-const registerBody = z.object({
+/** Registration's body; admins' user creation reuses it. */
+export const registerBody = z.object({
   username: z
     .string()
     .trim()
@@ -24,9 +35,32 @@ const loginBody = z.object({
   password: z.string().min(1).max(1024),
 });
 
-/** `/api/auth/*`: sign-up, sign-in, the current user, the JWKS and the enabled methods. */
-export function authRoutes(deps: AuthDeps, internalToken: string): Router {
+const refreshBody = z.object({ refresh_token: z.string().min(1).max(256) });
+
+const passwordBody = z.object({
+  current_password: z.string().min(1).max(1024),
+  new_password: z.string().min(1).max(1024),
+});
+
+/** What `/api/auth/config` reports about single sign-on. */
+export interface OidcStatus {
+  enabled: boolean;
+  loginUrl?: string;
+}
+
+/** Sets `Retry-After` on a throttled sign-in before the error handler answers. */
+function withRetryAfter(res: Response, error: unknown): never {
+  if (error instanceof AppError && error.code === 'LOGIN_THROTTLED') {
+    const details = error.details as { retry_after_seconds: number };
+    res.setHeader('Retry-After', String(details.retry_after_seconds));
+  }
+  throw error;
+}
+
+/** `/api/auth/*`: sign-up, sign-in, refresh, sign-out, the current user, password, JWKS, config. */
+export function authRoutes(deps: AuthDeps, internalToken: string, oidc: OidcStatus): Router {
   const router = Router();
+  const identified = requireIdentity(internalToken);
 
   router.post('/register', async (req, res) => {
     const body = parseInput(registerBody, req.body);
@@ -36,19 +70,50 @@ export function authRoutes(deps: AuthDeps, internalToken: string): Router {
 
   router.post('/login', async (req, res) => {
     const body = parseInput(loginBody, req.body);
-    const session = await login(deps, { login: body.username, password: body.password });
-    res.json({
-      token: session.accessToken.token,
-      token_type: 'Bearer',
-      expires_in: session.accessToken.expiresIn,
-      user: toUserJson(session.user),
-    });
+    const address = clientAddress(req, internalToken);
+    const session = await login(deps, {
+      login: body.username,
+      password: body.password,
+      address,
+    }).catch((error: unknown) => withRetryAfter(res, error));
+    res.json(toSessionJson(session));
   });
 
-  router.get('/me', requireIdentity(internalToken), async (_req, res) => {
+  router.post('/refresh', async (req, res) => {
+    const body = parseInput(refreshBody, req.body);
+    res.json(toSessionJson(await refreshSession(deps, body.refresh_token)));
+  });
+
+  router.post('/logout', identified, requireSession, async (_req, res) => {
+    const { sessionId } = identityOf(res);
+    if (sessionId) await endSession(deps, sessionId);
+    res.status(204).end();
+  });
+
+  router.get('/me', identified, async (_req, res) => {
     const user = await getCurrentUser(deps, identityOf(res).userId);
     res.json({ user: toUserJson(user) });
   });
+
+  router.post('/password', identified, requireSession, async (req, res) => {
+    const body = parseInput(passwordBody, req.body);
+    await changePassword(deps, identityOf(res).userId, {
+      currentPassword: body.current_password,
+      newPassword: body.new_password,
+    });
+    res.status(204).end();
+  });
+
+  router.post(
+    '/signing-keys/rotate',
+    identified,
+    requireSession,
+    requireAdmin,
+    async (_req, res) => {
+      const rotated = await deps.tokens.rotate();
+      res.status(201).json({ kid: rotated.kid, activates_at: rotated.activatesAt.toISOString() });
+    },
+  );
 
   router.get('/jwks', async (_req, res) => {
     res.set('Cache-Control', 'public, max-age=300');
@@ -58,8 +123,9 @@ export function authRoutes(deps: AuthDeps, internalToken: string): Router {
   router.get('/config', (_req, res) => {
     const local = deps.policy.allowLocalAuth;
     res.json({
-      methods: { local, oidc: false },
+      methods: { local, oidc: oidc.enabled },
       allow_registration: local && deps.policy.allowRegistration,
+      ...(oidc.loginUrl ? { oidc_login_url: oidc.loginUrl } : {}),
     });
   });
 

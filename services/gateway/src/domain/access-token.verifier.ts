@@ -1,19 +1,28 @@
 import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import { AppError, unauthorized } from '@readur/errors';
+import type { IntrospectionClient } from './introspection.client';
 
-/** The caller an access token proves. */
+/** The caller a credential proves, as of now. */
 export interface Identity {
   userId: string;
   role: 'admin' | 'user';
   username: string;
+  kind: 'session' | 'api_key';
+  scope: 'read' | 'read_write';
+  /** The session an access token belongs to; absent for API keys. */
+  sessionId?: string;
 }
 
-/** Checks an access token and returns the caller. */
-export type AccessTokenVerifier = (token: string) => Promise<Identity>;
+/** Checks a bearer credential (access token or API key) and returns the caller. */
+export type AccessTokenVerifier = (credential: string) => Promise<Identity>;
+
+/** The prefix of personal API keys (see the auth service). */
+export const API_KEY_PREFIX = 'rdr_key_';
 
 const claims = z.object({
   sub: z.uuid(),
+  sid: z.uuid(),
   role: z.enum(['admin', 'user']),
   username: z.string().min(1),
 });
@@ -27,14 +36,19 @@ function isJwksUnavailable(error: unknown): boolean {
   return error instanceof Error;
 }
 
+const revoked = () => unauthorized('The session or key has been revoked or has expired');
+
 /**
  * Verifies ES256 access tokens against the auth service's JWKS (cached by jose, refetched for
- * an unknown `kid`). Only ES256 is accepted, so `alg: none` and HMAC-with-the-public-key
- * tokens fail. Any bad token is 401 `UNAUTHORIZED`; an unreachable JWKS is 502.
+ * an unknown `kid`), then asks the auth service (cached briefly) whether the token's session
+ * is still live; API keys are only asked about. Only ES256 is accepted, so `alg: none` and
+ * HMAC-with-the-public-key tokens fail. Any bad credential is 401 `UNAUTHORIZED`; an
+ * unreachable JWKS or auth service is 502.
  */
 export function createAccessTokenVerifier(options: {
   jwksUrl: string;
   issuer: string;
+  introspect: IntrospectionClient;
 }): AccessTokenVerifier {
   const jwks = createRemoteJWKSet(new URL(options.jwksUrl), {
     timeoutDuration: 5_000,
@@ -42,7 +56,7 @@ export function createAccessTokenVerifier(options: {
     cacheMaxAge: 10 * 60_000,
   });
 
-  return async (token) => {
+  const verifyJwt = async (token: string) => {
     try {
       const { payload } = await jwtVerify(token, jwks, {
         issuer: options.issuer,
@@ -52,8 +66,7 @@ export function createAccessTokenVerifier(options: {
       });
       const parsed = claims.safeParse(payload);
       if (!parsed.success) throw unauthorized('Invalid access token');
-
-      return { userId: parsed.data.sub, role: parsed.data.role, username: parsed.data.username };
+      return parsed.data;
     } catch (error) {
       if (error instanceof AppError) throw error;
       if (isJwksUnavailable(error)) {
@@ -63,5 +76,26 @@ export function createAccessTokenVerifier(options: {
       }
       throw unauthorized('Invalid or expired access token');
     }
+  };
+
+  return async (credential) => {
+    if (credential.startsWith(API_KEY_PREFIX)) {
+      const answer = await options.introspect({ api_key: credential });
+      if (!answer.active || answer.kind !== 'api_key') throw revoked();
+      const { user_id: userId, role, username, scope } = answer;
+      return { userId, role, username, kind: 'api_key', scope };
+    }
+
+    const token = await verifyJwt(credential);
+    const answer = await options.introspect({ session_id: token.sid });
+    if (!answer.active || answer.user_id !== token.sub) throw revoked();
+    return {
+      userId: answer.user_id,
+      role: answer.role,
+      username: answer.username,
+      kind: 'session',
+      scope: 'read_write',
+      sessionId: token.sid,
+    };
   };
 }

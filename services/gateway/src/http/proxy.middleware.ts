@@ -6,6 +6,9 @@ import { AppError } from '@readur/errors';
 import { sendError } from '@readur/http';
 import type { Logger } from '@readur/logger';
 import type { Route, Upstream } from '../domain/route.table';
+
+/** The services behind the gateway (the gateway's own routes are not proxied). */
+export type ServiceUpstream = Exclude<Upstream, 'gateway'>;
 import {
   countBody,
   discardRest,
@@ -16,7 +19,7 @@ import {
 
 /** How the proxies reach the services. */
 export interface ProxyOptions {
-  targets: Record<Upstream, string>;
+  targets: Record<ServiceUpstream, string>;
   limits: BodyLimits;
   /** Idle time on the upstream socket after which the caller gets 504. */
   timeoutMs: number;
@@ -95,7 +98,7 @@ function createUpstreamProxy(target: string, options: ProxyOptions): RequestHand
 }
 
 /** One streaming proxy per upstream; neither request nor response bodies are buffered. */
-export function createProxies(options: ProxyOptions): Record<Upstream, RequestHandler> {
+export function createProxies(options: ProxyOptions): Record<ServiceUpstream, RequestHandler> {
   return {
     auth: createUpstreamProxy(options.targets.auth, options),
     document: createUpstreamProxy(options.targets.document, options),
@@ -104,9 +107,13 @@ export function createProxies(options: ProxyOptions): Record<Upstream, RequestHa
 }
 
 /** Hands the request to the proxy of the service `res.locals.route` names. */
-export function forward(proxies: Record<Upstream, RequestHandler>): RequestHandler {
+export function forward(proxies: Record<ServiceUpstream, RequestHandler>): RequestHandler {
   return (req, res, next) => {
     const route = res.locals.route as Route;
+    if (route.upstream === 'gateway') {
+      // `/ws` reached as a plain request: it only answers WebSocket upgrades.
+      throw new AppError('UPGRADE_REQUIRED', 'This route needs a WebSocket upgrade', 426);
+    }
     return proxies[route.upstream](req, res, next);
   };
 }

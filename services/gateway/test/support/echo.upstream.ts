@@ -18,15 +18,54 @@ export interface EchoUpstream {
   close(): Promise<void>;
 }
 
+/** The live session the echo upstream's introspection vouches for, as the auth service would. */
+export interface LiveSession {
+  sessionId: string;
+  userId: string;
+}
+
+function answerIntrospection(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  live: LiveSession,
+) {
+  const parts: Buffer[] = [];
+  req.on('data', (part: Buffer) => parts.push(part));
+  req.on('end', () => {
+    const asked = JSON.parse(Buffer.concat(parts).toString()) as { session_id?: string };
+    const answer =
+      asked.session_id === live.sessionId
+        ? {
+            active: true,
+            kind: 'session',
+            user_id: live.userId,
+            username: 'alice',
+            role: 'user',
+            scope: 'read_write',
+          }
+        : { active: false };
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(answer));
+  });
+}
+
 /**
- * Answers `GET /api/auth/jwks` with `jwks`, never answers `/api/documents/slow`, and answers
- * everything else with an `Echo` after hashing the body as it streams (nothing is kept).
+ * Answers `GET /api/auth/jwks` with `jwks`, the gateway's introspection for `live`, never
+ * answers `/api/documents/slow`, and answers everything else with an `Echo` after hashing the
+ * body as it streams (nothing is kept).
  */
-export async function startEchoUpstream(jwks: JSONWebKeySet): Promise<EchoUpstream> {
+export async function startEchoUpstream(
+  jwks: JSONWebKeySet,
+  live: LiveSession,
+): Promise<EchoUpstream> {
   const server = http.createServer((req, res) => {
     if (req.url === '/api/auth/jwks') {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(jwks));
+      return;
+    }
+    if (req.url === '/internal/auth/introspect') {
+      answerIntrospection(req, res, live);
       return;
     }
     if (req.url === '/api/documents/slow') return;

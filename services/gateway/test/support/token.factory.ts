@@ -13,6 +13,8 @@ import {
 export interface TokenFactory {
   jwks: JSONWebKeySet;
   userId: string;
+  /** The session every token of this factory belongs to; the echo upstream says it is live. */
+  sessionId: string;
   valid(claims?: JWTPayload): Promise<string>;
   expired(): Promise<string>;
   tampered(): Promise<string>;
@@ -28,7 +30,8 @@ export async function createTokenFactory(): Promise<TokenFactory> {
   const kid = randomUUID();
   const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] };
   const userId = randomUUID();
-  const baseClaims = { role: 'user', username: 'alice', sub: userId };
+  const sessionId = randomUUID();
+  const baseClaims = { role: 'user', username: 'alice', sub: userId, sid: sessionId };
 
   const sign = (key: KeyLike, claims: JWTPayload, expiresAt: number) =>
     new SignJWT({ ...baseClaims, ...claims })
@@ -43,6 +46,7 @@ export async function createTokenFactory(): Promise<TokenFactory> {
   return {
     jwks,
     userId,
+    sessionId,
     valid: (claims = {}) => sign(privateKey, claims, inAnHour()),
     expired: () => sign(privateKey, {}, Math.floor(Date.now() / 1000) - 600),
     tampered: async () => {

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as users from './001_users';
 import * as signingKeys from './002_signing_keys';
 import * as outbox from './003_outbox';
+import * as sessions from './004_sessions';
 
 interface NamedMigration {
   name: string;
@@ -12,6 +13,7 @@ const MIGRATIONS: NamedMigration[] = [
   { name: '001_users', migration: users },
   { name: '002_signing_keys', migration: signingKeys },
   { name: '003_outbox', migration: outbox },
+  { name: '004_sessions', migration: sessions },
 ];
 
 /**

@@ -25,8 +25,8 @@ export const SNIPPET_PAGES_PER_DOCUMENT = 2;
 /** Every match marked; `windowsOf` cuts the snippets with context on both sides. */
 const HEADLINE_OPTIONS = `StartSel=${MARK_START}, StopSel=${MARK_END}, HighlightAll=true`;
 
-/** The page text as indexed: folded, capped, and without our marker characters. */
-const FOLDED_PAGE = `translate(readur_fold(left(p.text, 100000)), '${MARK_START}${MARK_END}', '')`;
+/** The page text as indexed (folded at write time), without our marker characters. */
+const FOLDED_PAGE = `translate(coalesce(p.search_text, left(p.text, 100000)), '${MARK_START}${MARK_END}', '')`;
 
 /**
  * `ts_headline` drops what its parser reads as HTML tags; escaped, `<b>` stays in the snippet
@@ -48,12 +48,10 @@ export const snippetRepository = {
       `SELECT d.id AS document_id, s.page, s.headline
        FROM documents d CROSS JOIN (${query.sql}) AS q
        CROSS JOIN LATERAL (
-         SELECT p.page, ts_headline(d.search_config, ${escaped('f.text')}, ${QUERY_OF_DOCUMENT}, ?) AS headline
+         SELECT p.page,
+                ts_headline(d.search_config, ${escaped(FOLDED_PAGE)}, ${QUERY_OF_DOCUMENT}, ?) AS headline
          FROM document_pages p
-         CROSS JOIN LATERAL (SELECT ${FOLDED_PAGE} AS text) AS f
-         WHERE p.document_id = d.id AND p.page <= ?
-           AND to_tsvector(d.search_config, f.text || ' ' || readur_search_extras(f.text))
-               @@ ${QUERY_OF_DOCUMENT}
+         WHERE p.document_id = d.id AND p.page <= ? AND p.search_vector @@ ${QUERY_OF_DOCUMENT}
          ORDER BY p.page
          LIMIT ?
        ) AS s
@@ -92,7 +90,7 @@ export const snippetRepository = {
          SELECT p.page,
                 substr(f.text, greatest(strpos(f.text, ?) - 80, 1), 240 + char_length(?)) AS text
          FROM document_pages p
-         CROSS JOIN LATERAL (SELECT readur_fold(p.text) AS text) AS f
+         CROSS JOIN LATERAL (SELECT coalesce(p.search_text, p.text) AS text) AS f
          WHERE p.document_id = ids.id AND p.page <= ? AND strpos(f.text, ?) > 0
          ORDER BY p.page
          LIMIT ?

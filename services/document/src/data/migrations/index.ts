@@ -2,7 +2,9 @@ import type { Knex } from 'knex';
 import * as documents from './001_documents';
 import * as outbox from './002_outbox';
 import * as searchFolding from './010_search_folding';
+import * as searchPages from './011_search_pages';
 import * as ocrLanguages from './020_ocr_languages';
+import * as documentSources from './030_document_sources';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,7 +16,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '001_documents': documents,
   '002_outbox': outbox,
   '010_search_folding': searchFolding,
+  '011_search_pages': searchPages,
   '020_ocr_languages': ocrLanguages,
+  '030_document_sources': documentSources,
 };
 
 /** A knex migration source over the imported modules above. */

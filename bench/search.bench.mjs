@@ -148,7 +148,7 @@ function row(index) {
       filename: `scan-${index}.pdf`,
       original_filename: `scan-${index}.pdf`,
       storage_key: `bench/${id}`,
-      mime_type: MIME[index % MIME.length],
+      mime_type: MIME[Math.floor(index / USERS) % MIME.length],
       file_size: 10_000 + Math.floor(random() * 5_000_000),
       file_hash: id.replaceAll('-', '').padEnd(64, '0'),
       ocr_status: 'completed',
@@ -224,8 +224,8 @@ async function load(knex) {
 /** Vocabulary words by how many generated documents hold them. */
 function wordsByFrequency() {
   const withDf = vocabulary.map((word, rank) => ({ word, df: documentFrequency[rank] }));
-  const near = (share) =>
-    withDf.reduce((best, entry) =>
+  const near = (share, candidates = withDf) =>
+    candidates.reduce((best, entry) =>
       Math.abs(entry.df / DOCUMENTS - share) < Math.abs(best.df / DOCUMENTS - share) ? entry : best,
     );
   return {
@@ -233,12 +233,20 @@ function wordsByFrequency() {
     quarter: near(0.25),
     every: near(1),
     tenth: near(0.1),
+    tenthLong: near(
+      0.1,
+      withDf.filter((entry) => entry.word.length >= 7),
+    ),
     third: near(0.33),
   };
 }
 
 function queryMix(words) {
-  const typo = (word) => word.slice(0, -2) + word.at(-1) + word.at(-2);
+  // one letter in the middle replaced: the commonest typo
+  const typo = (word) => {
+    const middle = Math.floor(word.length / 2);
+    return word.slice(0, middle) + (word[middle] === 'x' ? 'q' : 'x') + word.slice(middle + 1);
+  };
   return [
     { kind: 'rare word', q: words.rare.word },
     { kind: 'quarter word', q: words.quarter.word },
@@ -246,7 +254,7 @@ function queryMix(words) {
     { kind: 'two words', q: `${words.tenth.word} ${words.third.word}` },
     { kind: 'phrase', q: `"${words.every.word} ${words.quarter.word}"` },
     { kind: 'prefix', q: `${words.quarter.word.slice(0, 4)}*` },
-    { kind: 'fuzzy', q: typo(words.tenth.word), mode: 'fuzzy' },
+    { kind: 'fuzzy', q: typo(words.tenthLong.word), mode: 'fuzzy' },
     {
       kind: 'quarter word + filters',
       q: words.quarter.word,
@@ -351,7 +359,7 @@ async function measure(knex, base, mix) {
   const results = [];
   for (const entry of mix) {
     const samples = { baseline: [], sql: [], http: [] };
-    let total = 0;
+    const totals = [];
     // one warm-up of each path, then interleaved runs so cache state is shared fairly
     await baseline(knex, users[0], entry.q);
     await serviceSql(knex, users[0], entry);
@@ -359,9 +367,10 @@ async function measure(knex, base, mix) {
     for (let run = 0; run < RUNS; run += 1) {
       const userId = users[run % USERS];
       samples.baseline.push(await timed(() => baseline(knex, userId, entry.q)));
-      samples.sql.push(await timed(async () => (total = await serviceSql(knex, userId, entry))));
+      samples.sql.push(await timed(async () => totals.push(await serviceSql(knex, userId, entry))));
       samples.http.push(await timed(() => http(base, userId, entry)));
     }
+    const total = Math.round(totals.reduce((sum, value) => sum + value, 0) / totals.length);
     results.push({
       ...entry,
       total,

@@ -138,6 +138,10 @@ export const sourceSyncCompletedData = z.object({
   files_failed: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
   duration_ms: z.number().int().nonnegative(),
+  /** Files known from earlier syncs that are gone from the source. */
+  files_deleted: z.number().int().nonnegative().optional(),
+  /** How the run ended: `completed`, or `stopped` / `interrupted` / `failed` part-way. */
+  status: z.enum(['completed', 'stopped', 'failed', 'interrupted']).optional(),
 });
 
 const role = z.enum(['admin', 'user']);

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { DocumentDeps } from '../domain/document.deps';
 import { openInternalFile } from '../domain/document.usecases';
 import { sendDocumentFile } from './file.response';
+import { mountIngestRoutes } from './ingest.routes';
 
 /** `/internal/documents`: service-to-service routes, behind the internal token only. */
 export function internalRoutes(deps: DocumentDeps): Router {
@@ -11,5 +12,6 @@ export function internalRoutes(deps: DocumentDeps): Router {
     await sendDocumentFile(res, await openInternalFile(deps, String(req.params.id)));
   });
 
+  mountIngestRoutes(router, deps);
   return router;
 }

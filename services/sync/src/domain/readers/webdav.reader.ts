@@ -1,0 +1,83 @@
+import type { Readable } from 'node:stream';
+import type { FileStat, WebDAVClient } from 'webdav' with { 'resolution-mode': 'import' };
+import type { WebdavConfig } from '../source.config';
+import {
+  baseName,
+  hasWantedExtension,
+  isHiddenOrTemporary,
+  type ListContext,
+  type SourceEntry,
+  type SourceReader,
+} from './reader.types';
+
+// webdav v5 is ESM-only; this CommonJS service loads it on first use.
+const loadWebdav = () => import('webdav');
+
+const withoutTrailingSlash = (path: string) => (path.length > 1 ? path.replace(/\/+$/, '') : path);
+const absolute = (path: string) => (path.startsWith('/') ? path : `/${path}`);
+
+/**
+ * Files of a WebDAV server (Nextcloud, ownCloud, generic) through the `webdav` client. The
+ * client resolves each href against the server origin and decodes it once, relative to the
+ * base path of `server_url`, so paths here are plain, decoded and never carry the base twice.
+ * A directory whose ETag is unchanged since the last completed sync is not listed again.
+ */
+export class WebdavReader implements SourceReader {
+  private client: WebDAVClient | undefined;
+
+  constructor(
+    private readonly config: WebdavConfig,
+    private readonly password: string | undefined,
+  ) {}
+
+  async *list(context: ListContext): AsyncIterable<SourceEntry> {
+    const client = await this.connect();
+    for (const folder of this.config.folders) {
+      const root = withoutTrailingSlash(absolute(folder));
+      const info = (await client.stat(root)) as FileStat;
+      if (info.etag && (await context.unchangedDirectory(root, info.etag))) continue;
+      yield* this.walk(client, root, context);
+    }
+  }
+
+  async open(entry: SourceEntry): Promise<Readable> {
+    const client = await this.connect();
+    return client.createReadStream(entry.path) as unknown as Readable;
+  }
+
+  async probe(): Promise<void> {
+    const client = await this.connect();
+    for (const folder of this.config.folders) await client.stat(absolute(folder));
+  }
+
+  private async *walk(
+    client: WebDAVClient,
+    directory: string,
+    context: ListContext,
+  ): AsyncGenerator<SourceEntry> {
+    const items = (await client.getDirectoryContents(directory)) as FileStat[];
+    const subdirectories: string[] = [];
+    for (const item of items) {
+      const path = withoutTrailingSlash(absolute(item.filename));
+      const name = baseName(path);
+      if (isHiddenOrTemporary(name)) continue;
+      if (item.type === 'directory') {
+        if (item.etag && (await context.unchangedDirectory(path, item.etag))) continue;
+        subdirectories.push(path);
+      } else if (hasWantedExtension(name, this.config.extensions)) {
+        yield { path, size: item.size, version: item.etag ?? item.lastmod };
+      }
+    }
+    for (const subdirectory of subdirectories) yield* this.walk(client, subdirectory, context);
+  }
+
+  private async connect(): Promise<WebDAVClient> {
+    if (this.client) return this.client;
+    const { createClient } = await loadWebdav();
+    this.client = createClient(this.config.server_url, {
+      username: this.config.username,
+      ...(this.password === undefined ? {} : { password: this.password }),
+    });
+    return this.client;
+  }
+}

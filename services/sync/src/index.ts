@@ -1,0 +1,7 @@
+export {
+  startSyncService,
+  SERVICE,
+  type RunningSyncService,
+  type SyncServiceOptions,
+} from './service';
+export { syncConfigShape, loadSyncConfig, type SyncConfig } from './config';

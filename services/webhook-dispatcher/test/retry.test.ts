@@ -46,7 +46,7 @@ describe('retry policy and isolation', () => {
   beforeAll(async () => {
     harness = await startHarness({
       WEBHOOK_RETRY_ATTEMPTS: '3',
-      WEBHOOK_RETRY_BASE_DELAY_MS: '300',
+      WEBHOOK_RETRY_BASE_DELAY_MS: '600',
       WEBHOOK_TIMEOUT: String(TIMEOUT_SECONDS),
       WEBHOOK_BREAKER_THRESHOLD: '3',
       WEBHOOK_BREAKER_COOLDOWN_SECONDS: String(BREAKER_COOLDOWN_SECONDS),
@@ -64,7 +64,7 @@ describe('retry policy and isolation', () => {
 
     await harness.publish(documentCreated(user.id));
     const [delivery] = await finalDeliveries(user, webhook.id, 1);
-    await delay(1_000); // a retry, were there one, would come after 150–300 ms
+    await delay(1_200); // a retry, were there one, would come after 450–600 ms
 
     expect(sink.requests).toHaveLength(1);
     expect(delivery).toMatchObject({ status: 'dead', attempts: 1, last_status_code: 400 });
@@ -92,7 +92,9 @@ describe('retry policy and isolation', () => {
       number,
       number,
     ];
-    expect(second - first).toBeGreaterThanOrEqual(150); // half the base delay at least
+    // Delays are [0.75, 1)·600 ms, then [0.75, 1)·1200 ms; polling adds at most 100 ms.
+    expect(second - first).toBeGreaterThanOrEqual(450);
+    expect(third - second).toBeGreaterThanOrEqual(900);
     expect(third - second).toBeGreaterThan(second - first);
     expect(sink.requests.map((request) => request.headers['x-readur-delivery'])).toEqual([
       envelope.id,

@@ -1,4 +1,4 @@
-import { ExponentialBackoff, halfJitterGenerator } from 'cockatiel';
+import { ExponentialBackoff, noJitterGenerator } from 'cockatiel';
 
 /** What one attempt came to, as the HTTP client reports it. */
 export type AttemptResult =
@@ -32,19 +32,27 @@ export function isTransient(result: AttemptResult): boolean {
   return result.status >= 500 || RETRYABLE_STATUS.has(result.status);
 }
 
+/** Jitter takes up to this share off each delay, so replicas do not retry in lockstep. */
+const JITTER = 0.25;
+
 /**
  * The capped exponential backoff with jitter before the attempt after `failedAttempt`
- * (1-based): cockatiel's half-jitter generator, so the n-th delay lies in
- * [base·2^(n-1)/2, base·2^(n-1)) and each delay is longer than the one before until the cap.
+ * (1-based): cockatiel's capped exponential delay base·2^(n-1), less up to a quarter at
+ * random. The n-th delay lies in [0.75, 1)·base·2^(n-1), so, until the cap, every delay is
+ * clearly longer than the one before — the ranges of two neighbours never touch.
  */
-export function backoffDelay(settings: RetrySettings, failedAttempt: number): number {
+export function backoffDelay(
+  settings: RetrySettings,
+  failedAttempt: number,
+  random: () => number = Math.random,
+): number {
   let backoff = new ExponentialBackoff({
-    generator: halfJitterGenerator,
+    generator: noJitterGenerator,
     initialDelay: settings.baseDelayMs,
     maxDelay: settings.maxDelayMs,
   }).next();
   for (let attempt = 1; attempt < failedAttempt; attempt += 1) backoff = backoff.next(undefined);
-  return backoff.duration;
+  return Math.round(backoff.duration * (1 - JITTER * random()));
 }
 
 /** `Retry-After` as milliseconds: delta-seconds or an HTTP date; undefined when absent or bad. */

@@ -2,17 +2,20 @@ import { OcrEngine } from '../src/domain/ocr.engine';
 import { failureReason, loose } from './support/extractor.factory';
 import { textPng } from './support/fixture.factory';
 
-/** A dense page: 60 lines of 12-point text at 300 dpi take tesseract seconds. */
+/**
+ * A dense page: 240 lines of 12-point text at 300 dpi keep tesseract busy for many seconds,
+ * far past the limit, while a two-word page stays far under it even on a loaded machine.
+ */
 function densePage(): Promise<Buffer> {
   const line = 'The quick brown fox jumps over the lazy dog while 1234 clerks count';
   return textPng(
-    Array.from({ length: 60 }, (_, index) => `${index + 1} ${line}`),
+    Array.from({ length: 240 }, (_, index) => `${index + 1} ${line}`),
     36,
   );
 }
 
 describe('OCR engine timeouts', () => {
-  const engine = new OcrEngine({ languages: 'eng', concurrency: 1, timeoutMs: 700 });
+  const engine = new OcrEngine({ languages: 'eng', concurrency: 1, timeoutMs: 4_000 });
 
   afterAll(() => engine.close());
 

@@ -88,9 +88,9 @@ export const sourceFileRepository = {
   },
 
   async directoryEtag(db: Db, sourceId: string, path: string): Promise<string | undefined> {
-    const row = (await db('source_directories')
+    const row = await db('source_directories')
       .where({ source_id: sourceId, path })
-      .first('etag')) as { etag: string } | undefined;
+      .first<{ etag: string } | undefined>('etag');
     return row?.etag;
   },
 

@@ -35,8 +35,9 @@ export const syncRunRepository = {
   },
 
   async stopRequested(db: Db, id: string): Promise<boolean> {
-    const row = (await db('source_sync_runs').where({ id }).first('stop_requested')) as
-      { stop_requested: boolean } | undefined;
+    const row = await db('source_sync_runs')
+      .where({ id })
+      .first<{ stop_requested: boolean } | undefined>('stop_requested');
     return row?.stop_requested ?? false;
   },
 

@@ -55,7 +55,7 @@ export class WebdavReader implements SourceReader {
     directory: string,
     context: ListContext,
   ): AsyncGenerator<SourceEntry> {
-    const items = (await client.getDirectoryContents(directory)) as FileStat[];
+    const items = await client.getDirectoryContents(directory);
     const subdirectories: string[] = [];
     for (const item of items) {
       const path = withoutTrailingSlash(absolute(item.filename));

@@ -1,0 +1,436 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, open, rm, unlink, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '@readur/testkit';
+import {
+  call,
+  documentsOf,
+  newUser,
+  startSyncHarness,
+  waitForRun,
+  type SyncHarness,
+} from './support/sync.harness';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+describe('local folder sources', () => {
+  let harness: SyncHarness;
+  let folder: string;
+
+  beforeAll(async () => {
+    harness = await startSyncHarness();
+  });
+
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  beforeEach(async () => {
+    folder = await mkdtemp(path.join(os.tmpdir(), 'readur-sync-local-'));
+  });
+
+  afterEach(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  const old = new Date(Date.now() - 60_000);
+  const writeOld = async (name: string, text: string) => {
+    await writeFile(path.join(folder, name), text);
+    await utimes(path.join(folder, name), old, old);
+  };
+
+  const createSource = async (
+    user: ReturnType<typeof newUser>,
+    config: Record<string, unknown>,
+  ) => {
+    const created = await call(harness, user, 'POST', '/api/sources', {
+      name: 'scanner drop',
+      source_type: 'local_folder',
+      enabled: true,
+      config: { paths: [folder], interval_seconds: 1, watch: false, ...config },
+    });
+    expect(created.status).toBe(201);
+    return created.body.id as string;
+  };
+
+  it('when a folder is synced, then each file becomes one document with its source, hidden and temporary files are skipped, events carry statistics', async () => {
+    const user = newUser();
+    await writeOld('invoice.txt', 'invoice 4711');
+    await writeOld('letter.txt', 'dear Ada');
+    await writeOld('.hidden.txt', 'hidden');
+    await writeOld('draft.txt.part', 'partial download');
+    await writeOld('~$report.docx', 'office lock');
+
+    const id = await createSource(user, {});
+    const status = await waitForRun(harness, user, id);
+
+    expect(status.run).toMatchObject({
+      status: 'completed',
+      files_seen: 2,
+      files_new: 2,
+      bytes: 20,
+    });
+    const documents = await documentsOf(harness, user.id);
+    expect(documents.map((document) => document.original_filename)).toEqual([
+      'invoice.txt',
+      'letter.txt',
+    ]);
+    expect(documents.every((document) => document.source_id === id)).toBe(true);
+    expect(documents[0]?.source_path).toBe(path.join(folder, 'invoice.txt'));
+    await waitFor(() =>
+      harness.events.find(
+        (event) => event.event === 'source.sync.completed' && event.data.source_id === id,
+      ),
+    );
+    const completed = harness.events.find(
+      (event) => event.event === 'source.sync.completed' && event.data.source_id === id,
+    );
+    expect(completed?.data).toMatchObject({
+      files_seen: 2,
+      files_new: 2,
+      files_failed: 0,
+      bytes: 20,
+    });
+    expect(
+      harness.events.some(
+        (event) => event.event === 'source.sync.started' && event.data.source_id === id,
+      ),
+    ).toBe(true);
+  });
+
+  it('when two unchanged files go through several sync cycles, then neither is read again', async () => {
+    // Stands in for "2 unchanged files over 3 minutes of a 60-second interval": the interval is
+    // 1 second and four cycles run; a re-read would show in `bytes` and `files_new`.
+    const user = newUser();
+    await writeOld('a.txt', 'alpha');
+    await writeOld('b.txt', 'beta');
+    const id = await createSource(user, {});
+    let status = await waitForRun(harness, user, id);
+    expect(status.run).toMatchObject({ files_new: 2, bytes: 9 });
+
+    const later = [];
+    for (let cycle = 0; cycle < 3; cycle += 1) {
+      status = await waitForRun(harness, user, id, status.run?.id);
+      later.push(status.run);
+    }
+
+    for (const run of later) {
+      expect(run).toMatchObject({
+        status: 'completed',
+        files_seen: 2,
+        files_skipped: 2,
+        files_new: 0,
+        bytes: 0,
+      });
+    }
+    expect(await documentsOf(harness, user.id)).toHaveLength(2);
+  });
+
+  it('when a file is touched without a content change, then no document and no update appear; when its content changes, then the same document gets a new version', async () => {
+    const user = newUser();
+    await writeOld('notes.txt', 'version one');
+    const id = await createSource(user, {});
+    let status = await waitForRun(harness, user, id);
+    const [document] = await documentsOf(harness, user.id);
+
+    const touched = new Date(Date.now() - 30_000);
+    await utimes(path.join(folder, 'notes.txt'), touched, touched);
+    status = await waitForRun(harness, user, id, status.run?.id);
+    expect(status.run).toMatchObject({ files_new: 0, files_changed: 0, files_skipped: 1 });
+    expect(
+      harness.events.filter(
+        (event) => event.event === 'document.updated' && event.data.document_id === document?.id,
+      ),
+    ).toEqual([]);
+
+    await writeOld('notes.txt', 'version two, longer');
+    status = await waitForRun(harness, user, id, status.run?.id);
+    expect(status.run).toMatchObject({ files_new: 0, files_changed: 1 });
+    const after = await documentsOf(harness, user.id);
+    expect(after).toHaveLength(1);
+    expect(after[0]).toMatchObject({ id: document?.id, file_hash: sha256('version two, longer') });
+    await waitFor(() =>
+      harness.events.find(
+        (event) => event.event === 'document.updated' && event.data.document_id === document?.id,
+      ),
+    );
+  });
+
+  it('when a file is written slowly over two seconds while watched, then it is taken once and complete', async () => {
+    const user = newUser();
+    const id = await createSource(user, { watch: true, interval_seconds: 3600 });
+    let status = await waitForRun(harness, user, id);
+    expect(status.run).toMatchObject({ files_seen: 0 });
+
+    const handle = await open(path.join(folder, 'slow scan.txt'), 'w');
+    const parts = Array.from({ length: 8 }, (_, index) => `part ${index} of the slow scan\n`);
+    for (const part of parts) {
+      await handle.write(part);
+      await sleep(250);
+    }
+    await handle.close();
+
+    await waitFor(async () => (await documentsOf(harness, user.id)).length === 1, {
+      timeoutMs: 20_000,
+    });
+    await sleep(1500);
+    const documents = await documentsOf(harness, user.id);
+    expect(documents).toHaveLength(1);
+    expect(documents[0]?.file_hash).toBe(sha256(parts.join('')));
+    status = await waitForRun(harness, user, id);
+    expect(status.run?.files_failed).toBe(0);
+  });
+
+  it('when a file is deleted at the source, then it is reported and its document removed when the source says so', async () => {
+    const user = newUser();
+    await writeOld('keep.txt', 'keep me');
+    await writeOld('drop.txt', 'drop me');
+    const id = await createSource(user, { delete_missing: true });
+    let status = await waitForRun(harness, user, id);
+    expect(await documentsOf(harness, user.id)).toHaveLength(2);
+
+    await unlink(path.join(folder, 'drop.txt'));
+    status = await waitForRun(harness, user, id, status.run?.id);
+
+    expect(status.run).toMatchObject({ files_deleted: 1 });
+    expect(
+      (await documentsOf(harness, user.id)).map((document) => document.original_filename),
+    ).toEqual(['keep.txt']);
+  });
+
+  it('when sources are managed, then another user sees 404, credentials are never returned and bad configs are refused with codes', async () => {
+    const user = newUser();
+    const stranger = newUser();
+    const created = await call(harness, user, 'POST', '/api/sources', {
+      name: 'nextcloud',
+      source_type: 'webdav',
+      enabled: false,
+      config: {
+        server_url: 'http://127.0.0.1:9/remote.php/dav/files/ada',
+        username: 'ada',
+        password: 's3cret-app-token',
+      },
+    });
+    const id = created.body.id as string;
+
+    const listed = await call(harness, user, 'GET', '/api/sources');
+    const foreign = await call(harness, stranger, 'GET', `/api/sources/${id}`);
+    const invalid = await call(harness, user, 'POST', '/api/sources', {
+      name: 'x',
+      source_type: 'local_folder',
+      enabled: true,
+      config: { paths: [] },
+    });
+    const patched = await call(harness, user, 'PATCH', `/api/sources/${id}`, { name: 'renamed' });
+    const probe = await call(harness, user, 'POST', '/api/sources/test', {
+      source_type: 'local_folder',
+      config: { paths: [path.join(folder, 'missing')] },
+    });
+    const stored = await harness
+      .knex('sources')
+      .where({ id })
+      .first<{ secret_ciphertext: string; config: Record<string, unknown> }>(
+        'secret_ciphertext',
+        'config',
+      );
+
+    expect(created.status).toBe(201);
+    return created.body.id as string;
+  };
+
+  it('when a folder is synced, then each file becomes one document with its source, hidden and temporary files are skipped, events carry statistics', async () => {
+    const user = newUser();
+    await writeOld('invoice.txt', 'invoice 4711');
+    await writeOld('letter.txt', 'dear Ada');
+    await writeOld('.hidden.txt', 'hidden');
+    await writeOld('draft.txt.part', 'partial download');
+    await writeOld('~$report.docx', 'office lock');
+
+    const id = await createSource(user, {});
+    const status = await waitForRun(harness, user, id);
+
+    expect(status.run).toMatchObject({
+      status: 'completed',
+      files_seen: 2,
+      files_new: 2,
+      bytes: 20,
+    });
+    const documents = await documentsOf(harness, user.id);
+    expect(documents.map((document) => document.original_filename)).toEqual([
+      'invoice.txt',
+      'letter.txt',
+    ]);
+    expect(documents.every((document) => document.source_id === id)).toBe(true);
+    expect(documents[0]?.source_path).toBe(path.join(folder, 'invoice.txt'));
+    await waitFor(() =>
+      harness.events.find(
+        (event) => event.event === 'source.sync.completed' && event.data.source_id === id,
+      ),
+    );
+    const completed = harness.events.find(
+      (event) => event.event === 'source.sync.completed' && event.data.source_id === id,
+    );
+    expect(completed?.data).toMatchObject({
+      files_seen: 2,
+      files_new: 2,
+      files_failed: 0,
+      bytes: 20,
+    });
+    expect(
+      harness.events.some(
+        (event) => event.event === 'source.sync.started' && event.data.source_id === id,
+      ),
+    ).toBe(true);
+  });
+
+  it('when two unchanged files go through several sync cycles, then neither is read again', async () => {
+    // Stands in for "2 unchanged files over 3 minutes of a 60-second interval": the interval is
+    // 1 second and four cycles run; a re-read would show in `bytes` and `files_new`.
+    const user = newUser();
+    await writeOld('a.txt', 'alpha');
+    await writeOld('b.txt', 'beta');
+    const id = await createSource(user, {});
+    let status = await waitForRun(harness, user, id);
+    expect(status.run).toMatchObject({ files_new: 2, bytes: 9 });
+
+    const later = [];
+    for (let cycle = 0; cycle < 3; cycle += 1) {
+      status = await waitForRun(harness, user, id, status.run?.id);
+      later.push(status.run);
+    }
+
+    for (const run of later) {
+      expect(run).toMatchObject({
+        status: 'completed',
+        files_seen: 2,
+        files_skipped: 2,
+        files_new: 0,
+        bytes: 0,
+      });
+    }
+    expect(await documentsOf(harness, user.id)).toHaveLength(2);
+  });
+
+  it('when a file is touched without a content change, then no document and no update appear; when its content changes, then the same document gets a new version', async () => {
+    const user = newUser();
+    await writeOld('notes.txt', 'version one');
+    const id = await createSource(user, {});
+    let status = await waitForRun(harness, user, id);
+    const [document] = await documentsOf(harness, user.id);
+
+    const touched = new Date(Date.now() - 30_000);
+    await utimes(path.join(folder, 'notes.txt'), touched, touched);
+    status = await waitForRun(harness, user, id, status.run?.id);
+    expect(status.run).toMatchObject({ files_new: 0, files_changed: 0, files_skipped: 1 });
+    expect(
+      harness.events.filter(
+        (event) => event.event === 'document.updated' && event.data.document_id === document?.id,
+      ),
+    ).toEqual([]);
+
+    await writeOld('notes.txt', 'version two, longer');
+    status = await waitForRun(harness, user, id, status.run?.id);
+    expect(status.run).toMatchObject({ files_new: 0, files_changed: 1 });
+    const after = await documentsOf(harness, user.id);
+    expect(after).toHaveLength(1);
+    expect(after[0]).toMatchObject({ id: document?.id, file_hash: sha256('version two, longer') });
+    await waitFor(() =>
+      harness.events.find(
+        (event) => event.event === 'document.updated' && event.data.document_id === document?.id,
+      ),
+    );
+  });
+
+  it('when a file is written slowly over two seconds while watched, then it is taken once and complete', async () => {
+    const user = newUser();
+    const id = await createSource(user, { watch: true, interval_seconds: 3600 });
+    let status = await waitForRun(harness, user, id);
+    expect(status.run).toMatchObject({ files_seen: 0 });
+
+    const handle = await open(path.join(folder, 'slow scan.txt'), 'w');
+    const parts = Array.from({ length: 8 }, (_, index) => `part ${index} of the slow scan\n`);
+    for (const part of parts) {
+      await handle.write(part);
+      await sleep(250);
+    }
+    await handle.close();
+
+    await waitFor(async () => (await documentsOf(harness, user.id)).length === 1, {
+      timeoutMs: 20_000,
+    });
+    await sleep(1500);
+    const documents = await documentsOf(harness, user.id);
+    expect(documents).toHaveLength(1);
+    expect(documents[0]?.file_hash).toBe(sha256(parts.join('')));
+    status = await waitForRun(harness, user, id);
+    expect(status.run?.files_failed).toBe(0);
+  });
+
+  it('when a file is deleted at the source, then it is reported and its document removed when the source says so', async () => {
+    const user = newUser();
+    await writeOld('keep.txt', 'keep me');
+    await writeOld('drop.txt', 'drop me');
+    const id = await createSource(user, { delete_missing: true });
+    let status = await waitForRun(harness, user, id);
+    expect(await documentsOf(harness, user.id)).toHaveLength(2);
+
+    await unlink(path.join(folder, 'drop.txt'));
+    status = await waitForRun(harness, user, id, status.run?.id);
+
+    expect(status.run).toMatchObject({ files_deleted: 1 });
+    expect(
+      (await documentsOf(harness, user.id)).map((document) => document.original_filename),
+    ).toEqual(['keep.txt']);
+  });
+
+  it('when sources are managed, then another user sees 404, credentials are never returned and bad configs are refused with codes', async () => {
+    const user = newUser();
+    const stranger = newUser();
+    const created = await call(harness, user, 'POST', '/api/sources', {
+      name: 'nextcloud',
+      source_type: 'webdav',
+      enabled: false,
+      config: {
+        server_url: 'http://127.0.0.1:9/remote.php/dav/files/ada',
+        username: 'ada',
+        password: 's3cret-app-token',
+      },
+    });
+    const id = created.body.id as string;
+
+    const listed = await call(harness, user, 'GET', '/api/sources');
+    const foreign = await call(harness, stranger, 'GET', `/api/sources/${id}`);
+    const invalid = await call(harness, user, 'POST', '/api/sources', {
+      name: 'x',
+      source_type: 'local_folder',
+      enabled: true,
+      config: { paths: [] },
+    });
+    const patched = await call(harness, user, 'PATCH', `/api/sources/${id}`, { name: 'renamed' });
+    const probe = await call(harness, user, 'POST', '/api/sources/test', {
+      source_type: 'local_folder',
+      config: { paths: [path.join(folder, 'missing')] },
+    });
+    const stored = (await harness
+      .knex('sources')
+      .where({ id })
+      .first('secret_ciphertext', 'config')) as {
+      secret_ciphertext: string;
+      config: Record<string, unknown>;
+    };
+
+    expect(created.status).toBe(201);
+    expect(JSON.stringify(listed.body)).not.toContain('s3cret-app-token');
+    expect(created.body).toMatchObject({ credentials_set: true });
+    expect(foreign.status).toBe(404);
+    expect(foreign.body).toMatchObject({ code: 'SOURCE_NOT_FOUND' });
+    expect(invalid.body).toMatchObject({ code: 'INVALID_SOURCE_CONFIG' });
+    expect(patched.body).toMatchObject({ name: 'renamed', credentials_set: true });
+    expect(probe).toMatchObject({ status: 422, body: { code: 'SOURCE_UNREACHABLE' } });
+    expect(stored?.secret_ciphertext).not.toContain('s3cret');
+    expect(stored?.config).not.toHaveProperty('password');
+    expect((await call(harness, user, 'DELETE', `/api/sources/${id}`)).status).toBe(204);
+  });
+});

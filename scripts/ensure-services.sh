@@ -26,6 +26,22 @@ if ! command -v tesseract >/dev/null || [[ ! -f /usr/share/tesseract-ocr/5/tessd
     echo "WARNING: could not install tesseract-ocr; OCR_LANG_PATH tests will fail" >&2
 fi
 
+# The operations tests (test/ops) run real reverse proxies, Prometheus/promtool and
+# docker-compose v1 (`docker-compose config`); each is installed once, skipped when present.
+ops_packages=()
+command -v nginx >/dev/null || ops_packages+=(nginx)
+command -v apache2 >/dev/null || [[ -x /usr/sbin/apache2 ]] || ops_packages+=(apache2)
+command -v caddy >/dev/null || ops_packages+=(caddy)
+command -v promtool >/dev/null || ops_packages+=(prometheus)
+command -v docker-compose >/dev/null || ops_packages+=(docker-compose)
+if ((${#ops_packages[@]} > 0)); then
+  echo "installing ${ops_packages[*]}"
+  (apt-get install -y -q --no-install-recommends "${ops_packages[@]}" >/dev/null 2>&1 ||
+    (apt-get update -q >/dev/null &&
+      apt-get install -y -q --no-install-recommends "${ops_packages[@]}" >/dev/null)) ||
+    echo "WARNING: could not install ${ops_packages[*]}; test/ops will fail" >&2
+fi
+
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   echo "starting PostgreSQL"
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start

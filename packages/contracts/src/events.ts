@@ -9,6 +9,10 @@ export const EVENT = {
   ocrCompleted: 'ocr.completed',
   ocrFailed: 'ocr.failed',
   ocrWorkerStarted: 'ocr.worker.started',
+  ocrRequested: 'ocr.requested',
+  ocrPageRequested: 'ocr.page.requested',
+  ocrPageCompleted: 'ocr.page.completed',
+  ocrPageFailed: 'ocr.page.failed',
   sourceSyncStarted: 'source.sync.started',
   sourceSyncCompleted: 'source.sync.completed',
   userCreated: 'user.created',
@@ -63,11 +67,20 @@ export const documentDeletedData = z.object({
   deleted_at: isoTime,
 });
 
+/**
+ * One OCR run of a document: the id of the `document.created` that caused it, or the `job_id`
+ * of an `ocr.requested` (a retry). Events of an older run are recognised and ignored.
+ */
+const jobId = id;
+
 /** `ocr.started`: a worker took the document; `attempt` counts from 1. */
 export const ocrStartedData = z.object({
   document_id: id,
   user_id: id,
   attempt: z.number().int().positive(),
+  job_id: jobId.optional(),
+  /** Set when the document was split into page jobs: how many pages it has. */
+  page_count: z.number().int().positive().optional(),
 });
 
 /** The text of one page, carried from the worker to the document service. */
@@ -93,6 +106,7 @@ export const ocrCompletedData = z.object({
   processing_time_ms: z.number().int().nonnegative(),
   language: z.string(),
   page_results: z.array(ocrPageResult),
+  job_id: jobId.optional(),
 });
 
 /** `ocr.failed`: the document stays stored and downloadable; `reason` is a stable code. */
@@ -102,6 +116,67 @@ export const ocrFailedData = z.object({
   title: z.string(),
   error: z.string(),
   reason: ocrFailureReason,
+  attempts: z.number().int().positive(),
+  job_id: jobId.optional(),
+});
+
+/**
+ * `ocr.requested`: the document service asks for a new OCR run of a stored document
+ * (`POST /api/documents/:id/ocr/retry`); the ocr-worker handles it like `document.created`.
+ */
+export const ocrRequestedData = z.object({
+  document_id: id,
+  user_id: id,
+  title: z.string(),
+  filename: z.string(),
+  mime_type: z.string(),
+  ocr_languages: z.string().optional(),
+  job_id: jobId,
+  requested_at: isoTime,
+});
+
+/** What every page event names: the document, the run and the page (1-based) of how many. */
+const pageRef = {
+  document_id: id,
+  user_id: id,
+  job_id: jobId,
+  page: z.number().int().positive(),
+  page_count: z.number().int().positive(),
+};
+
+/**
+ * `ocr.page.requested`: one page of a split document needs OCR. Any ocr-worker replica may
+ * take it; `languages` are the document's OCR languages (`eng+deu`).
+ */
+export const ocrPageRequestedData = z.object({
+  ...pageRef,
+  title: z.string(),
+  filename: z.string(),
+  mime_type: z.string(),
+  languages: z.string(),
+});
+
+/**
+ * `ocr.page.completed`: the text of one page of a split document (internal: the document
+ * service assembles the document once every page has arrived). `archive_page` tells that the
+ * worker stored the page's searchable PDF through the document service.
+ */
+export const ocrPageCompletedData = z.object({
+  ...pageRef,
+  text: z.string(),
+  confidence: z.number().min(0).max(100),
+  method: z.enum(['text-layer', 'ocr', 'plain-text']),
+  word_count: z.number().int().nonnegative(),
+  language: z.string(),
+  processing_time_ms: z.number().int().nonnegative(),
+  archive_page: z.boolean(),
+});
+
+/** `ocr.page.failed`: one page of a split document failed for good; the document fails. */
+export const ocrPageFailedData = z.object({
+  ...pageRef,
+  reason: ocrFailureReason,
+  error: z.string(),
   attempts: z.number().int().positive(),
 });
 
@@ -172,6 +247,10 @@ export const eventDataSchemas = {
   [EVENT.ocrCompleted]: ocrCompletedData,
   [EVENT.ocrFailed]: ocrFailedData,
   [EVENT.ocrWorkerStarted]: ocrWorkerStartedData,
+  [EVENT.ocrRequested]: ocrRequestedData,
+  [EVENT.ocrPageRequested]: ocrPageRequestedData,
+  [EVENT.ocrPageCompleted]: ocrPageCompletedData,
+  [EVENT.ocrPageFailed]: ocrPageFailedData,
   [EVENT.sourceSyncStarted]: sourceSyncStartedData,
   [EVENT.sourceSyncCompleted]: sourceSyncCompletedData,
   [EVENT.userCreated]: userCreatedData,
@@ -190,4 +269,5 @@ export const EVENT_NAMES = Object.keys(eventDataSchemas) as EventName[];
 /** Fields kept out of public webhook bodies, per event. */
 export const INTERNAL_FIELDS: Partial<Record<EventName, readonly string[]>> = {
   [EVENT.ocrCompleted]: ['page_results'],
+  [EVENT.ocrPageCompleted]: ['text'],
 };

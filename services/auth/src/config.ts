@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  ConfigError,
   baseConfig,
   busConfig,
   configVariables,
@@ -32,6 +33,19 @@ export const authConfigShape = {
   LOGIN_THROTTLE_WINDOW_SECONDS: envInt(900, 1),
   ALLOW_REGISTRATION: envBoolean(true),
   ALLOW_LOCAL_AUTH: envBoolean(true),
+  PUBLIC_URL: z.url().default('http://127.0.0.1:8080'),
+  OIDC_ENABLED: envBoolean(false),
+  OIDC_ISSUER_URL: z.url().optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_REDIRECT_URI: z.url().optional(),
+  OIDC_SCOPES: z.string().min(1).default('openid profile email'),
+  OIDC_AUTO_REGISTER: envBoolean(false),
+  OIDC_ROLE_CLAIM: z.string().min(1).optional(),
+  OIDC_ADMIN_VALUES: z.string().default(''),
+  OIDC_POST_LOGIN_REDIRECT: z.string().min(1).default('/'),
+  OIDC_POST_LOGOUT_REDIRECT_URI: z.url().optional(),
+  OIDC_ALLOW_HTTP: envBoolean(false),
 };
 
 /** The parsed configuration of the auth service. */
@@ -39,7 +53,20 @@ export type AuthConfig = z.infer<z.ZodObject<typeof authConfigShape>>;
 
 /** Parses `env`; throws a `ConfigError` listing every bad variable. */
 export function loadAuthConfig(env: Record<string, string | undefined> = process.env): AuthConfig {
-  return loadConfig(authConfigShape, env);
+  const config = loadConfig(authConfigShape, env);
+  if (!config.OIDC_ENABLED) return config;
+
+  const required = ['OIDC_ISSUER_URL', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const;
+  const missing = required.filter((name) => config[name] === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(missing.map((name) => `${name}: required when OIDC_ENABLED=true`));
+  }
+  return config;
+}
+
+/** The callback address registered at the provider: `OIDC_REDIRECT_URI`, else under `PUBLIC_URL`. */
+export function oidcRedirectUri(config: AuthConfig): string {
+  return config.OIDC_REDIRECT_URI ?? new URL('/api/auth/oidc/callback', config.PUBLIC_URL).href;
 }
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -59,7 +86,22 @@ const DESCRIPTIONS: Record<string, string> = {
   LOGIN_MAX_FAILURES_PER_ADDRESS: 'failed sign-ins per client address per window before 429',
   LOGIN_THROTTLE_WINDOW_SECONDS: 'window of the sign-in failure counts',
   ALLOW_REGISTRATION: 'allow self-service sign-up',
-  ALLOW_LOCAL_AUTH: 'allow username/password sign-in',
+  ALLOW_LOCAL_AUTH: 'allow username/password sign-in and registration',
+  PUBLIC_URL: 'address users reach the gateway at (default of OIDC_REDIRECT_URI)',
+  OIDC_ENABLED: 'single sign-on with an OpenID Connect provider',
+  OIDC_ISSUER_URL: 'issuer of the provider, as its discovery document says (required with OIDC)',
+  OIDC_CLIENT_ID: 'client id registered at the provider (required with OIDC)',
+  OIDC_CLIENT_SECRET: 'client secret (required with OIDC)',
+  OIDC_REDIRECT_URI:
+    'callback registered at the provider (default ${PUBLIC_URL}/api/auth/oidc/callback)',
+  OIDC_SCOPES: 'scopes asked for',
+  OIDC_AUTO_REGISTER: 'create an account for a provider user with none',
+  OIDC_ROLE_CLAIM:
+    'claim (or dotted path) holding groups or roles, e.g. groups, realm_access.roles',
+  OIDC_ADMIN_VALUES: 'comma-separated values of that claim that make an admin',
+  OIDC_POST_LOGIN_REDIRECT: 'page the callback sends the browser to, tokens in the fragment',
+  OIDC_POST_LOGOUT_REDIRECT_URI: 'where the provider returns after RP-initiated logout',
+  OIDC_ALLOW_HTTP: 'allow a plain-http provider (labs and tests only)',
 };
 
 /** The `--help` text: every variable with its default. */

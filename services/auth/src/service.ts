@@ -3,20 +3,24 @@ import { createBus } from '@readur/bus';
 import { createApp, finishApp, listen } from '@readur/http';
 import { createLogger, type Logger } from '@readur/logger';
 import { createMetrics, startMetricsServer } from '@readur/metrics';
-import type { AuthConfig } from './config';
+import { oidcRedirectUri, type AuthConfig } from './config';
 import { checkDatabase, createDatabase, migrate } from './data/database';
 import { createEventOutbox } from './data/event.outbox';
 import { ApiKeyRepository } from './data/api-key.repository';
+import { OidcLoginRepository } from './data/oidc-login.repository';
 import { SessionRepository } from './data/session.repository';
 import { SigningKeyRepository } from './data/signing-key.repository';
 import { UserRepository } from './data/user.repository';
 import { bootstrapAdmin } from './domain/admin-bootstrap.usecase';
 import type { AuthDeps } from './domain/auth.deps';
 import { createLoginThrottle } from './domain/login.throttle';
+import { createOidcClient } from './domain/oidc.client';
+import type { OidcDeps } from './domain/oidc-login.usecase';
 import { TokenService } from './domain/token.service';
 import { apiKeyRoutes } from './http/api-key.routes';
 import { authRoutes } from './http/auth.routes';
 import { internalRoutes } from './http/internal.routes';
+import { oidcDisabledRoutes, oidcRoutes } from './http/oidc.routes';
 import { userRoutes } from './http/user.routes';
 
 /** The service name: logger field, bus client name, metrics label. */
@@ -116,7 +120,14 @@ export async function startAuthService(
       readiness: { database: () => checkDatabase(db), broker: () => bus.check() },
     });
     app.use('/api/auth/keys', apiKeyRoutes(deps, config.INTERNAL_API_TOKEN));
-    app.use('/api/auth', authRoutes(deps, config.INTERNAL_API_TOKEN, { enabled: false }));
+    app.use('/api/auth/oidc', oidcRouter(config, deps));
+    app.use(
+      '/api/auth',
+      authRoutes(deps, config.INTERNAL_API_TOKEN, {
+        enabled: config.OIDC_ENABLED,
+        loginUrl: config.OIDC_ENABLED ? '/api/auth/oidc/login' : undefined,
+      }),
+    );
     app.use('/api/users', userRoutes(deps, config.INTERNAL_API_TOKEN));
     app.use('/internal/auth', internalRoutes(deps, config.INTERNAL_API_TOKEN));
     finishApp(app, logger);
@@ -135,6 +146,43 @@ export async function startAuthService(
     await runAll(stops).catch(() => undefined);
     throw error;
   }
+}
+
+function oidcRouter(config: AuthConfig, deps: AuthDeps) {
+  const { OIDC_ISSUER_URL: issuerUrl, OIDC_CLIENT_ID: clientId } = config;
+  const { OIDC_CLIENT_SECRET: clientSecret } = config;
+  if (!config.OIDC_ENABLED || !issuerUrl || !clientId || !clientSecret) return oidcDisabledRoutes();
+
+  const redirectUri = oidcRedirectUri(config);
+  const oidcDeps: OidcDeps = {
+    ...deps,
+    oidc: createOidcClient(
+      {
+        issuerUrl,
+        clientId,
+        clientSecret,
+        redirectUri,
+        scopes: config.OIDC_SCOPES,
+        allowHttp: config.OIDC_ALLOW_HTTP,
+        postLogoutRedirectUri: config.OIDC_POST_LOGOUT_REDIRECT_URI,
+      },
+      deps.logger,
+    ),
+    oidcLogins: new OidcLoginRepository(deps.db),
+    oidcPolicy: {
+      autoRegister: config.OIDC_AUTO_REGISTER,
+      roleMapping: {
+        claim: config.OIDC_ROLE_CLAIM,
+        adminValues: config.OIDC_ADMIN_VALUES.split(',')
+          .map((value) => value.trim())
+          .filter(Boolean),
+      },
+    },
+  };
+  return oidcRoutes(oidcDeps, config.INTERNAL_API_TOKEN, {
+    redirectUri,
+    postLoginRedirect: config.OIDC_POST_LOGIN_REDIRECT,
+  });
 }
 
 function closeServer(server: http.Server): Promise<void> {

@@ -15,6 +15,16 @@ export interface Registration {
   password: string;
 }
 
+/** Any new account: a local one has a password, a single sign-on one a provider identity. */
+export interface NewAccount {
+  username: string;
+  email?: string | null | undefined;
+  password?: string | undefined;
+  role: Role;
+  oidcIssuer?: string | undefined;
+  oidcSubject?: string | undefined;
+}
+
 function duplicateError(constraint: string): AppError {
   return constraint.includes('email')
     ? conflict('EMAIL_TAKEN', 'E-mail address is already registered')
@@ -28,14 +38,16 @@ function duplicateError(constraint: string): AppError {
 export async function insertUser(
   deps: { users: UserRepository; writeEvent: EventWriter },
   trx: Knex.Transaction,
-  input: Registration & { role: Role },
+  input: NewAccount,
 ): Promise<User> {
   const user = await deps.users.insert(trx, {
     id: randomUUID(),
     username: input.username,
     email: input.email ?? null,
-    passwordHash: await hashPassword(input.password),
+    passwordHash: input.password === undefined ? null : await hashPassword(input.password),
     role: input.role,
+    oidcIssuer: input.oidcIssuer,
+    oidcSubject: input.oidcSubject,
   });
 
   const envelope = createEnvelope(

@@ -45,7 +45,7 @@ const passwordBody = z.object({
 /** What `/api/auth/config` reports about single sign-on. */
 export interface OidcStatus {
   enabled: boolean;
-  loginUrl?: string;
+  loginUrl?: string | undefined;
 }
 
 /** Sets `Retry-After` on a throttled sign-in before the error handler answers. */

@@ -52,6 +52,13 @@ export const ROUTES: readonly RouteSpec[] = [
     access: 'public',
   },
   { method: 'GET', path: '/api/auth/me', upstream: 'auth', access: 'user' },
+  {
+    method: 'POST',
+    path: '/api/auth/oidc/logout',
+    upstream: 'auth',
+    access: 'user',
+    sessionOnly: true,
+  },
   { method: 'POST', path: '/api/auth/logout', upstream: 'auth', access: 'user', sessionOnly: true },
   {
     method: 'POST',

@@ -3,6 +3,7 @@ import * as users from './001_users';
 import * as signingKeys from './002_signing_keys';
 import * as outbox from './003_outbox';
 import * as sessions from './004_sessions';
+import * as oidcLogins from './005_oidc_logins';
 
 interface NamedMigration {
   name: string;
@@ -14,6 +15,7 @@ const MIGRATIONS: NamedMigration[] = [
   { name: '002_signing_keys', migration: signingKeys },
   { name: '003_outbox', migration: outbox },
   { name: '004_sessions', migration: sessions },
+  { name: '005_oidc_logins', migration: oidcLogins },
 ];
 
 /**

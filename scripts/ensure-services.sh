@@ -34,6 +34,7 @@ command -v apache2 >/dev/null || [[ -x /usr/sbin/apache2 ]] || ops_packages+=(ap
 command -v caddy >/dev/null || ops_packages+=(caddy)
 command -v promtool >/dev/null || ops_packages+=(prometheus)
 command -v docker-compose >/dev/null || ops_packages+=(docker-compose)
+command -v kubectl >/dev/null || ops_packages+=(kubectl) # `kubectl kustomize` renders k8s/
 if ((${#ops_packages[@]} > 0)); then
   echo "installing ${ops_packages[*]}"
   (apt-get install -y -q --no-install-recommends "${ops_packages[@]}" >/dev/null 2>&1 ||

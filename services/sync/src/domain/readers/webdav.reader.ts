@@ -35,7 +35,7 @@ export class WebdavReader implements SourceReader {
     for (const folder of this.config.folders) {
       const root = withoutTrailingSlash(absolute(folder));
       const info = (await client.stat(root)) as FileStat;
-      if (info.etag && (await context.unchangedDirectory(root, info.etag))) continue;
+      if (await this.unchanged(context, root, info.etag)) continue;
       yield* this.walk(client, root, context);
     }
   }
@@ -62,13 +62,23 @@ export class WebdavReader implements SourceReader {
       const name = baseName(path);
       if (isHiddenOrTemporary(name)) continue;
       if (item.type === 'directory') {
-        if (item.etag && (await context.unchangedDirectory(path, item.etag))) continue;
+        if (await this.unchanged(context, path, item.etag)) continue;
         subdirectories.push(path);
       } else if (hasWantedExtension(name, this.config.extensions)) {
         yield { path, size: item.size, version: item.etag ?? item.lastmod };
       }
     }
     for (const subdirectory of subdirectories) yield* this.walk(client, subdirectory, context);
+  }
+
+  /**
+   * Nextcloud and ownCloud change a folder's ETag when anything below it changes; a generic
+   * server need not (a plain directory's ETag often follows only its own entries), so only the
+   * former let a tree be skipped.
+   */
+  private async unchanged(context: ListContext, path: string, etag: string | null | undefined) {
+    if (this.config.server_type === 'generic' || !etag) return false;
+    return context.unchangedDirectory(path, etag);
   }
 
   private async connect(): Promise<WebDAVClient> {

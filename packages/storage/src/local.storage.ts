@@ -26,11 +26,11 @@ export class LocalStorage implements Storage {
   async put(key: string, source: Readable): Promise<{ size: number }> {
     const target = this.pathOf(key);
     const temp = path.join(path.dirname(target), `.${randomUUID()}.partial`);
-    await mkdir(path.dirname(target), { recursive: true });
+    const handle = await this.inDirectory(path.dirname(target), () => open(temp, 'wx'));
 
     try {
       // `flush` fsyncs the descriptor before it is closed.
-      await pipeline(source, createWriteStream(temp, { flags: 'wx', flush: true }));
+      await pipeline(source, createWriteStream(temp, { fd: handle, flush: true }));
       const { size } = await stat(temp);
       await rename(temp, target);
       await this.syncDirectory(path.dirname(target));
@@ -68,10 +68,8 @@ export class LocalStorage implements Storage {
   async move(from: string, to: string): Promise<void> {
     const source = this.pathOf(from);
     const target = this.pathOf(to);
-    await mkdir(path.dirname(target), { recursive: true });
-
     try {
-      await rename(source, target);
+      await this.inDirectory(path.dirname(target), () => rename(source, target));
     } catch (error) {
       throw this.translate(error, from);
     }
@@ -92,6 +90,22 @@ export class LocalStorage implements Storage {
   async check(): Promise<void> {
     await mkdir(this.root, { recursive: true });
     await access(this.root, constants.W_OK);
+  }
+
+  /**
+   * Creates `directory` and runs `action` in it. A concurrent delete prunes directories it left
+   * empty, so one may vanish between the mkdir and the action: then both are tried again.
+   */
+  private async inDirectory<T>(directory: string, action: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await mkdir(directory, { recursive: true });
+        return await action();
+      } catch (error) {
+        // The directory may already be back (another writer made it): just try again.
+        if (!isErrno(error, 'ENOENT') || attempt >= 5) throw error;
+      }
+    }
   }
 
   private pathOf(key: string): string {

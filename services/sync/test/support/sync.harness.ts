@@ -28,6 +28,8 @@ export interface SyncHarness {
   events: SeenEvent[];
   databaseUrl: string;
   exchange: string;
+  /** The sync variables of the harness (for a replica in a child process). */
+  syncEnv: Record<string, string>;
   /** Starts another sync replica on the same database (lease tests). */
   startReplica(env?: Record<string, string>): Promise<RunningSyncService>;
   sync: RunningSyncService;
@@ -35,7 +37,10 @@ export interface SyncHarness {
 }
 
 /** Starts both services in-process; `env` overrides sync variables. */
-export async function startSyncHarness(env: Record<string, string> = {}): Promise<SyncHarness> {
+export async function startSyncHarness(
+  env: Record<string, string> = {},
+  documentEnv: Record<string, string> = {},
+): Promise<SyncHarness> {
   const database: TestDatabase = await createTestDatabase('sync_test');
   const exchange = uniqueName('sync-test');
   const queuePrefix = uniqueName('q');
@@ -63,7 +68,7 @@ export async function startSyncHarness(env: Record<string, string> = {}): Promis
     AMQP_QUEUE: queuePrefix,
   };
   const document = await startDocumentService(
-    loadDocumentConfig({ ...shared, STORAGE_PATH: storagePath }),
+    loadDocumentConfig({ ...shared, STORAGE_PATH: storagePath, ...documentEnv }),
   );
   const documentUrl = `http://127.0.0.1:${document.port}`;
   const syncEnv = {
@@ -92,6 +97,7 @@ export async function startSyncHarness(env: Record<string, string> = {}): Promis
     events,
     databaseUrl: database.url,
     exchange,
+    syncEnv,
     startReplica,
     sync,
     close: async () => {

@@ -9,11 +9,12 @@ import { createStorage, prepareStorage } from '@readur/storage';
 import type { DocumentConfig } from './config';
 import { ocrSubscription } from './consumers/ocr.consumer';
 import { createDatabase, migrate } from './data/database';
-import { documentRepository } from './data/document.repository';
+import { ocrJobRepository } from './data/ocr-job.repository';
 import { OUTBOX_TABLES } from './data/event.outbox';
 import type { DocumentDeps } from './domain/document.deps';
 import { documentRoutes } from './http/document.routes';
 import { internalRoutes } from './http/internal.routes';
+import { ocrOutputRoutes, queueRoutes } from './http/ocr-output.routes';
 import { ocrRoutes } from './http/ocr.routes';
 import { disabledSearchCache, redisSearchCache } from './data/search.cache';
 import { searchRoutes, similarRoutes } from './http/search.routes';
@@ -55,7 +56,7 @@ export async function startDocumentService(
     await migrate(knex);
     await prepareStorage(storage);
 
-    await bus.subscribe(ocrSubscription({ knex, logger, metrics }));
+    await bus.subscribe(ocrSubscription({ knex, storage, logger, metrics }));
     trackOcrBacklog(metrics, knex);
     const relay = startOutboxRelay({ knex, bus, logger, table: OUTBOX_TABLES.outbox });
     stops.unshift(() => relay.stop());
@@ -88,6 +89,8 @@ export async function startDocumentService(
     app.use('/api/documents', user, similarRoutes(search));
     app.use('/api/search', user, searchRoutes(search));
     app.use('/api/ocr', user, ocrRoutes(deps));
+    app.use('/api/queue', user, queueRoutes(deps));
+    app.use('/api/documents', user, ocrOutputRoutes(deps));
     app.use('/api/documents', user, documentRoutes({ ...deps, maxUploadBytes }));
     app.use(
       '/internal/documents',
@@ -112,13 +115,16 @@ export async function startDocumentService(
   }
 }
 
-/** `ocr_queue_pending_count`: documents waiting for OCR, read from the database at scrape time. */
+/**
+ * `ocr_queue_pending_count`: documents queued for OCR and not yet taken by a worker (the
+ * `pending` of `GET /api/queue/stats` over all users), read from the database at scrape time.
+ */
 function trackOcrBacklog(metrics: Metrics, knex: Knex): void {
   metrics.gauge(
     'ocr_queue_pending_count',
-    'Documents whose OCR has not finished',
+    'Documents queued for OCR that no worker has started',
     [],
-    async (gauge) => gauge.set(await documentRepository.countAwaitingOcr(knex)),
+    async (gauge) => gauge.set((await ocrJobRepository.queueCounts(knex)).pending),
   );
 }
 

@@ -48,6 +48,8 @@ export const ocrWorkerConfigShape = {
   OCR_RETRY_DELAY_MS: envInt(5_000, 0),
   OCR_PDF_PASSWORDS: passwordList,
   OCR_LANG_PATH: z.string().min(1).optional(),
+  OCR_ENGINE: z.enum(['tesseract-js', 'tesseract-cli']).default('tesseract-js'),
+  OCR_FILE_CACHE_MB: envInt(256, 0),
 };
 
 /** The ocr-worker's parsed configuration. */

@@ -6,11 +6,16 @@ import { createLogger } from '@readur/logger';
 import { createMetrics, startMetricsServer } from '@readur/metrics';
 import { ocrWorkerConfigShape, loadOcrWorkerConfig, type OcrWorkerConfig } from './config';
 import { createDocumentCreatedConsumer } from './consumers/document-created.consumer';
+import { ocrRetryPolicy } from './consumers/ocr.failure';
+import { createPageRequestedConsumer } from './consumers/page-requested.consumer';
 import { DocumentClient } from './data/document.client';
+import { DocumentFileCache } from './data/file.cache';
 import { Extractor } from './domain';
 
 /** The subscription name: the durable queue / consumer group shared by every replica. */
 export const OCR_SUBSCRIPTION = 'ocr-worker';
+/** The page jobs of split documents: a second queue shared by every replica. */
+export const OCR_PAGE_SUBSCRIPTION = 'ocr-worker.pages';
 
 /** A running worker. */
 export interface RunningOcrWorker {
@@ -29,24 +34,34 @@ export async function startOcrWorker(config: OcrWorkerConfig): Promise<RunningOc
     maxImagePixels: config.OCR_MAX_IMAGE_PIXELS,
     workerTimeoutMs: config.OCR_TIMEOUT_SECONDS * 1000,
     pdfPasswords: config.OCR_PDF_PASSWORDS,
+    engine: config.OCR_ENGINE,
   });
   const documents = new DocumentClient(config.DOCUMENT_SERVICE_URL, config.INTERNAL_API_TOKEN);
-  const bus = createBus(config, { service: 'ocr-worker', logger, metrics });
+  const files = new DocumentFileCache(documents, config.OCR_FILE_CACHE_MB);
+  // A replica takes no more messages than it has engines, so idle replicas get the rest.
+  const prefetch = Math.min(config.AMQP_PREFETCH, config.OCR_CONCURRENCY);
+  const bus = createBus(
+    { ...config, AMQP_PREFETCH: prefetch },
+    { service: 'ocr-worker', logger, metrics },
+  );
+  const retry = ocrRetryPolicy(config.OCR_MAX_ATTEMPTS, config.OCR_RETRY_DELAY_MS);
+  const shared = { bus, documents, files, extractor, logger, metrics };
 
-  const handler = createDocumentCreatedConsumer({
-    bus,
-    documents,
-    extractor,
-    logger,
-    metrics,
-    languages: extractor.defaultLanguages,
-    maxAttempts: config.OCR_MAX_ATTEMPTS,
-  });
   await bus.subscribe({
     name: OCR_SUBSCRIPTION,
-    events: [EVENT.documentCreated],
-    handler,
-    retry: { maxAttempts: config.OCR_MAX_ATTEMPTS, backoffMs: [config.OCR_RETRY_DELAY_MS] },
+    events: [EVENT.documentCreated, EVENT.ocrRequested],
+    handler: createDocumentCreatedConsumer({
+      ...shared,
+      languages: extractor.defaultLanguages,
+      maxAttempts: config.OCR_MAX_ATTEMPTS,
+    }),
+    retry,
+  });
+  await bus.subscribe({
+    name: OCR_PAGE_SUBSCRIPTION,
+    events: [EVENT.ocrPageRequested],
+    handler: createPageRequestedConsumer({ ...shared, maxAttempts: config.OCR_MAX_ATTEMPTS }),
+    retry,
   });
 
   // Tells the document service which languages uploads may ask for.
@@ -74,6 +89,7 @@ export async function startOcrWorker(config: OcrWorkerConfig): Promise<RunningOc
     languages: extractor.defaultLanguages,
     available_languages: extractor.availableLanguages,
     concurrency: config.OCR_CONCURRENCY,
+    engine: config.OCR_ENGINE,
   });
 
   const close = async () => {
@@ -89,8 +105,11 @@ export async function startOcrWorker(config: OcrWorkerConfig): Promise<RunningOc
 
 const HELP = `Usage: node services/ocr-worker/dist/main.js [--help]
 
-Consumes document.created, extracts text (PDF text layer, OCR with tesseract.js for scans
-and images, decoding for text files) and publishes ocr.completed or ocr.failed.
+Consumes document.created and ocr.requested, extracts text (PDF text layer, OCR with
+tesseract.js or the tesseract binary for scans and images, decoding for text files) and
+publishes ocr.completed or ocr.failed. Multi-page scans are split into ocr.page.requested
+jobs that every replica takes from a shared queue; their ocr.page.completed events are
+assembled by the document service.
 
 Environment (default):
 ${Object.keys(ocrWorkerConfigShape)

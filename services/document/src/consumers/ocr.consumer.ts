@@ -3,7 +3,13 @@ import type { Outcome, Subscription } from '@readur/bus';
 import { EVENT, type AnyEnvelope } from '@readur/contracts';
 import type { Logger } from '@readur/logger';
 import type { Metrics } from '@readur/metrics';
+import type { Storage } from '@readur/storage';
 import { handleEventOnce } from '../data/event.outbox';
+import {
+  applyOcrPageCompleted,
+  applyOcrPageFailed,
+  type OcrApplyDeps,
+} from '../domain/ocr-job.usecases';
 import {
   applyOcrCompleted,
   applyOcrFailed,
@@ -19,19 +25,29 @@ type OcrEvent =
   | typeof EVENT.ocrStarted
   | typeof EVENT.ocrCompleted
   | typeof EVENT.ocrFailed
-  | typeof EVENT.ocrWorkerStarted;
-type Apply = (trx: Knex.Transaction, envelope: AnyEnvelope) => Promise<OcrApplyResult>;
+  | typeof EVENT.ocrWorkerStarted
+  | typeof EVENT.ocrPageCompleted
+  | typeof EVENT.ocrPageFailed;
+type Apply = (
+  trx: Knex.Transaction,
+  envelope: AnyEnvelope,
+  deps: OcrApplyDeps,
+) => Promise<OcrApplyResult>;
 
 /** One handler per consumed event; the switch-free table keeps each event's logic apart. */
 const APPLY: Record<OcrEvent, Apply> = {
   [EVENT.ocrStarted]: (trx, envelope) =>
     applyOcrStarted(trx, envelope.data as Parameters<typeof applyOcrStarted>[1]),
-  [EVENT.ocrCompleted]: (trx, envelope) =>
-    applyOcrCompleted(trx, envelope.data as Parameters<typeof applyOcrCompleted>[1]),
+  [EVENT.ocrCompleted]: (trx, envelope, deps) =>
+    applyOcrCompleted(trx, envelope as Parameters<typeof applyOcrCompleted>[1], deps),
   [EVENT.ocrFailed]: (trx, envelope) =>
-    applyOcrFailed(trx, envelope.data as Parameters<typeof applyOcrFailed>[1]),
+    applyOcrFailed(trx, envelope as Parameters<typeof applyOcrFailed>[1]),
   [EVENT.ocrWorkerStarted]: (trx, envelope) =>
     applyOcrWorkerStarted(trx, envelope.data as Parameters<typeof applyOcrWorkerStarted>[1]),
+  [EVENT.ocrPageCompleted]: (trx, envelope, deps) =>
+    applyOcrPageCompleted(trx, envelope as Parameters<typeof applyOcrPageCompleted>[1], deps),
+  [EVENT.ocrPageFailed]: (trx, envelope) =>
+    applyOcrPageFailed(trx, envelope as Parameters<typeof applyOcrPageFailed>[1]),
 };
 
 /** Every event this service consumes. Start-up fails if one had no handler. */
@@ -40,6 +56,7 @@ export const CONSUMED_EVENTS = Object.keys(APPLY) as OcrEvent[];
 /** What the OCR consumer needs. */
 export interface OcrConsumerDeps {
   knex: Knex;
+  storage: Storage;
   logger: Logger;
   metrics?: Metrics | undefined;
 }
@@ -61,7 +78,7 @@ export function ocrSubscription(deps: OcrConsumerDeps): Subscription {
 
     let result: OcrApplyResult = { applied: false, reason: 'duplicate event' };
     await handleEventOnce(deps.knex, SUBSCRIPTION_NAME, envelope, async (trx) => {
-      result = await apply(trx, envelope);
+      result = await apply(trx, envelope, { storage: deps.storage, logger: deps.logger });
     });
 
     if (!result.applied) return { kind: 'skipped', reason: result.reason };
@@ -93,7 +110,9 @@ function record(
       processing_time_ms: envelope.data.processing_time_ms,
       pages: envelope.data.pages,
     });
-  } else if (envelope.event === EVENT.ocrFailed) {
+  } else if (envelope.event === EVENT.ocrPageCompleted) {
+    deps.logger.debug('OCR page recorded', { document_id: documentId, page: envelope.data.page });
+  } else if (envelope.event === EVENT.ocrFailed || envelope.event === EVENT.ocrPageFailed) {
     processed?.inc({ status: 'failed' });
     deps.logger.info('OCR failed', { document_id: documentId, reason: envelope.data.reason });
   } else {

@@ -3,6 +3,7 @@ import { createEnvelope, EVENT } from '@readur/contracts';
 import { AppError } from '@readur/errors';
 import { isStorageNotFound } from '@readur/storage';
 import { recordEvent } from '../data/event.outbox';
+import { derivedKeys } from './archive.builder';
 import {
   documentRepository,
   type Db,
@@ -164,8 +165,11 @@ export async function deleteDocument(deps: DocumentDeps, caller: Caller, id: str
   });
 
   // After the commit: a crash here leaves an orphan file, never a row without its file.
-  await deps.storage.delete(document.storage_key).catch((error: unknown) => {
-    deps.logger.warn('could not remove a deleted document file', { document_id: id, error });
-  });
+  const derived = derivedKeys(document.user_id, id);
+  for (const key of [document.storage_key, derived.archive, derived.thumbnail]) {
+    await deps.storage.delete(key).catch((error: unknown) => {
+      deps.logger.warn('could not remove a deleted document file', { document_id: id, error });
+    });
+  }
   deps.logger.info('document deleted', { document_id: id, user_id: document.user_id });
 }

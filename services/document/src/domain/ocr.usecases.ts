@@ -1,6 +1,9 @@
-import type { EventData } from '@readur/contracts';
+import type { Knex } from 'knex';
+import { EVENT, type Envelope, type EventData } from '@readur/contracts';
 import { documentRepository, type Db } from '../data/document.repository';
+import { ocrJobRepository } from '../data/ocr-job.repository';
 import type { DocumentPage } from './document.types';
+import { assemblyEventId, lockRun, storeArchive, type OcrApplyDeps } from './ocr-job.usecases';
 
 /** What applying an OCR event did: changed the document, or nothing and why. */
 export type OcrApplyResult = { applied: true } | { applied: false; reason: string };
@@ -22,6 +25,13 @@ export async function applyOcrStarted(
   db: Db,
   data: EventData<'ocr.started'>,
 ): Promise<OcrApplyResult> {
+  if (data.job_id) {
+    const run = await lockRun(db, data);
+    if ('skip' in run) return run.skip;
+    if (run.job?.status === 'pending') {
+      await ocrJobRepository.update(db, data.document_id, { status: 'processing' });
+    }
+  }
   const target = await findTarget(db, data.document_id, data.user_id);
   if (target.skip) return target.skip;
 
@@ -29,11 +39,24 @@ export async function applyOcrStarted(
   return changed ? { applied: true } : skipped(`status is already ${target.document.ocr_status}`);
 }
 
-/** `ocr.completed`: stores pages, joined text, confidence and counts; status completed. */
+/**
+ * `ocr.completed` of a document extracted in one piece: stores pages, joined text, confidence
+ * and counts (status completed), then the archive from the pages' PDFs. The `ocr.completed`
+ * this service publishes itself after assembling page jobs comes back here and is skipped.
+ */
 export async function applyOcrCompleted(
-  db: Db,
-  data: EventData<'ocr.completed'>,
+  db: Knex.Transaction,
+  envelope: Envelope<'ocr.completed'>,
+  deps: OcrApplyDeps,
 ): Promise<OcrApplyResult> {
+  const { data } = envelope;
+  if (data.job_id && envelope.id === assemblyEventId(data.job_id, EVENT.ocrCompleted)) {
+    return skipped('assembled by this service');
+  }
+  if (data.job_id) {
+    const run = await lockRun(db, data);
+    if ('skip' in run) return run.skip;
+  }
   const target = await findTarget(db, data.document_id, data.user_id);
   if (target.skip) return target.skip;
 
@@ -55,14 +78,27 @@ export async function applyOcrCompleted(
     },
     pages,
   );
+  if (data.job_id) {
+    await ocrJobRepository.update(db, data.document_id, { status: 'completed' });
+    await storeArchive(db, deps, target.document, data.job_id, data.pages);
+  }
   return { applied: true };
 }
 
 /** `ocr.failed`: status failed with the reason code; the file stays downloadable. */
 export async function applyOcrFailed(
   db: Db,
-  data: EventData<'ocr.failed'>,
+  envelope: Envelope<'ocr.failed'>,
 ): Promise<OcrApplyResult> {
+  const { data } = envelope;
+  if (data.job_id && envelope.id === assemblyEventId(data.job_id, EVENT.ocrFailed)) {
+    return skipped('published by this service');
+  }
+  if (data.job_id) {
+    const run = await lockRun(db, data);
+    if ('skip' in run) return run.skip;
+    await ocrJobRepository.update(db, data.document_id, { status: 'failed' });
+  }
   const target = await findTarget(db, data.document_id, data.user_id);
   if (target.skip) return target.skip;
 

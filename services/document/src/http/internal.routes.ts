@@ -3,6 +3,7 @@ import type { DocumentDeps } from '../domain/document.deps';
 import { openInternalFile } from '../domain/document.usecases';
 import { sendDocumentFile } from './file.response';
 import { mountIngestRoutes } from './ingest.routes';
+import { mountOcrOutputRoutes } from './ocr-output.routes';
 
 /** `/internal/documents`: service-to-service routes, behind the internal token only. */
 export function internalRoutes(deps: DocumentDeps): Router {
@@ -13,5 +14,6 @@ export function internalRoutes(deps: DocumentDeps): Router {
   });
 
   mountIngestRoutes(router, deps);
+  mountOcrOutputRoutes(router, deps);
   return router;
 }

@@ -1,5 +1,5 @@
 /** The services the gateway forwards to; `gateway` routes are answered by the gateway itself. */
-export type Upstream = 'auth' | 'document' | 'webhook' | 'gateway';
+export type Upstream = 'auth' | 'document' | 'webhook' | 'sync' | 'gateway';
 
 /** Who may call a route: anyone, any signed-in user (or API key), or admins only. */
 export type Access = 'public' | 'user' | 'admin';
@@ -8,7 +8,7 @@ export type Access = 'public' | 'user' | 'admin';
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 /** The kind of resource a route's first path parameter names and who owns it. */
-export type Resource = 'document' | 'webhook' | 'api_key' | 'user';
+export type Resource = 'document' | 'webhook' | 'source' | 'api_key' | 'user';
 
 /** One route of the public API. */
 export interface RouteSpec {
@@ -99,13 +99,22 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   { method: 'POST', path: '/api/documents', upstream: 'document', access: 'user', upload: true },
   { method: 'GET', path: '/api/documents', upstream: 'document', access: 'user' },
-  ...(['', '/download', '/ocr', '/similar'] as const).map((suffix): RouteSpec => ({
-    method: 'GET',
-    path: `/api/documents/:id${suffix}`,
+  ...(['', '/download', '/ocr', '/similar', '/archive', '/thumbnail'] as const).map(
+    (suffix): RouteSpec => ({
+      method: 'GET',
+      path: `/api/documents/:id${suffix}`,
+      upstream: 'document',
+      access: 'user',
+      resource: 'document',
+    }),
+  ),
+  {
+    method: 'POST',
+    path: '/api/documents/:id/ocr/retry',
     upstream: 'document',
     access: 'user',
     resource: 'document',
-  })),
+  },
   ...(['PATCH', 'DELETE'] as const).map((method): RouteSpec => ({
     method,
     path: '/api/documents/:id',
@@ -116,6 +125,31 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/api/search', upstream: 'document', access: 'user' },
   { method: 'GET', path: '/api/search/facets', upstream: 'document', access: 'user' },
   { method: 'GET', path: '/api/ocr/languages', upstream: 'document', access: 'user' },
+  { method: 'GET', path: '/api/queue/stats', upstream: 'document', access: 'user' },
+
+  { method: 'POST', path: '/api/sources', upstream: 'sync', access: 'user' },
+  { method: 'GET', path: '/api/sources', upstream: 'sync', access: 'user' },
+  { method: 'POST', path: '/api/sources/test', upstream: 'sync', access: 'user' },
+  ...(['GET', 'PATCH', 'DELETE'] as const).map((method): RouteSpec => ({
+    method,
+    path: '/api/sources/:id',
+    upstream: 'sync',
+    access: 'user',
+    resource: 'source',
+  })),
+  ...(
+    [
+      ['POST', '/sync'],
+      ['POST', '/sync/stop'],
+      ['GET', '/status'],
+    ] as const
+  ).map(([method, suffix]): RouteSpec => ({
+    method,
+    path: `/api/sources/:id${suffix}`,
+    upstream: 'sync',
+    access: 'user',
+    resource: 'source',
+  })),
 
   { method: 'POST', path: '/api/webhooks', upstream: 'webhook', access: 'user' },
   { method: 'GET', path: '/api/webhooks', upstream: 'webhook', access: 'user' },

@@ -11,11 +11,30 @@ import { extractImagePages, isImageMimeType } from './image.extractor';
 import { checkLanguages } from './language.loader';
 import { OcrEngine } from './ocr.engine';
 import type { PageContext } from './page.pipeline';
-import { extractPdfPages } from './pdf.extractor';
+import { extractPdfPage, extractPdfPages, readTextLayers, withPdf } from './pdf.extractor';
+import type { TextRecognizer } from './recognizer.types';
+import { TesseractCliEngine } from './tesseract-cli.engine';
+import { imageThumbnail, pdfThumbnail } from './thumbnail.maker';
 import { decodeText } from './text.decoder';
 import { countWords, normaliseText } from './text.normaliser';
 
 const PDF_MIME_TYPES = new Set(['application/pdf', 'application/x-pdf']);
+
+/** True for the mime types read as PDF. */
+export function isPdfMimeType(mimeType: string): boolean {
+  return PDF_MIME_TYPES.has(baseMimeType(mimeType));
+}
+
+/**
+ * How to process a document: `whole` in this process, or `split` into pages where the text
+ * layer pages are already read and `ocrPages` still need OCR, each on its own.
+ */
+export type ExtractionPlan =
+  | { kind: 'whole' }
+  | { kind: 'split'; pageCount: number; textPages: ExtractedPage[]; ocrPages: number[] };
+
+/** Fewer pages needing OCR than this are done in one piece: a split would only add latency. */
+const MIN_PAGES_TO_SPLIT = 2;
 
 /** `Text/Plain; charset=x` -> `text/plain`: the charset is not trusted, the BOM is. */
 function baseMimeType(mimeType: string): string {
@@ -40,7 +59,8 @@ function documentConfidence(pages: ExtractedPage[]): number {
   return withText.reduce((sum, page) => sum + page.confidence, 0) / withText.length;
 }
 
-function toResult(pages: ExtractedPage[]): ExtractionResult {
+/** Joins finished pages (in page order) into a document's result. */
+export function toResult(pages: ExtractedPage[]): ExtractionResult {
   const text = pages
     .map((page) => page.text)
     .filter((pageText) => pageText.length > 0)
@@ -62,7 +82,7 @@ function toResult(pages: ExtractedPage[]): ExtractionResult {
  * it owns a pool of `concurrency` OCR workers.
  */
 export class Extractor {
-  private readonly ocr: OcrEngine;
+  private readonly ocr: TextRecognizer;
 
   /** Throws at once when a language is not installed or a setting is invalid. */
   constructor(private readonly options: ExtractorOptions) {
@@ -70,12 +90,73 @@ export class Extractor {
       throw new Error('maxImagePixels and workerTimeoutMs must be positive');
     }
 
-    this.ocr = new OcrEngine({
+    const engine = {
       languages: options.languages,
       langPath: options.langPath,
       concurrency: options.concurrency,
       timeoutMs: options.workerTimeoutMs,
+    };
+    this.ocr =
+      options.engine === 'tesseract-cli' ? new TesseractCliEngine(engine) : new OcrEngine(engine);
+  }
+
+  /** The OCR engine pool (for tests and metrics). */
+  get engine(): TextRecognizer {
+    return this.ocr;
+  }
+
+  /**
+   * Decides whether a document is split into page jobs: a PDF with at least two pages that
+   * need OCR is; its good text layers are read here, once. Everything else is `whole`.
+   * Expected failures (encrypted, corrupt, too large) reject like `extract` does.
+   */
+  async plan(input: ExtractionInput): Promise<ExtractionPlan> {
+    if (!isPdfMimeType(input.mimeType)) return { kind: 'whole' };
+
+    const context = this.pageContext(undefined, this.ocr.languages);
+    const layers = await withPdf(input.bytes, context, (document) =>
+      readTextLayers(document, context),
+    );
+    const ocrPages = layers.flatMap((page, index) => (page ? [] : [index + 1]));
+    if (ocrPages.length < MIN_PAGES_TO_SPLIT) return { kind: 'whole' };
+
+    const textPages = layers.filter((page): page is ExtractedPage => page !== undefined);
+    return { kind: 'split', pageCount: layers.length, textPages, ocrPages };
+  }
+
+  /** Extracts one page of a PDF (a page job of a split document). */
+  async extractPage(
+    input: ExtractionInput,
+    page: number,
+    options: ExtractOptions = {},
+  ): Promise<ExtractedPage> {
+    const context = this.pageContext(undefined, this.languagesFor(options.languages), options);
+    return withPdf(input.bytes, context, async (document) => {
+      if (page > document.numPages) {
+        throw new ExtractionError('corrupt', `PDF has no page ${page}`);
+      }
+      return extractPdfPage(document, page, context);
     });
+  }
+
+  /**
+   * A 400-pixel-wide WebP of the first page, upright; `undefined` for types without a picture
+   * and for files that cannot be decoded (encrypted, corrupt): a thumbnail never fails a job.
+   */
+  async thumbnail(input: ExtractionInput, rotation: 0 | 90 | 180 | 270 = 0) {
+    const mimeType = baseMimeType(input.mimeType);
+    const context = this.pageContext(undefined, this.ocr.languages);
+    try {
+      if (PDF_MIME_TYPES.has(mimeType)) {
+        return await withPdf(input.bytes, context, (document) => pdfThumbnail(document, rotation));
+      }
+      if (isImageMimeType(mimeType)) {
+        return await imageThumbnail(input.bytes, this.options.maxImagePixels, rotation);
+      }
+    } catch {
+      return undefined;
+    }
+    return undefined;
   }
 
   /** Extracts the text of one document, pages in document order. */
@@ -83,6 +164,7 @@ export class Extractor {
     const context = this.pageContext(
       options.onProgress ?? this.options.onProgress,
       this.languagesFor(options.languages),
+      options,
     );
     const mimeType = baseMimeType(input.mimeType);
 
@@ -120,11 +202,16 @@ export class Extractor {
     }
   }
 
-  private pageContext(onProgress: ProgressListener | undefined, languages: string): PageContext {
+  private pageContext(
+    onProgress: ProgressListener | undefined,
+    languages: string,
+    options: ExtractOptions = {},
+  ): PageContext {
     let done = 0;
 
     return {
       ocr: this.ocr,
+      archive: options.archive === true,
       concurrency: this.options.concurrency,
       maxImagePixels: this.options.maxImagePixels,
       pdfPasswords: this.options.pdfPasswords ?? [],

@@ -17,6 +17,8 @@ export interface ExtractedPage {
   method: ExtractionMethod;
   /** Clockwise degrees the page's pixels were turned to read it upright (OCR pages only). */
   rotation?: 0 | 90 | 180 | 270;
+  /** The page as a searchable PDF (OCR pages, when the archive was asked for). */
+  pdf?: Buffer;
 }
 
 /** The whole document's text, pages in document order. */
@@ -50,6 +52,8 @@ export interface ExtractorOptions {
   maxImagePixels: number;
   /** Limit for starting an OCR engine and for OCR of one page. */
   workerTimeoutMs: number;
+  /** `tesseract-js` (WebAssembly, default) or `tesseract-cli` (the installed binary). */
+  engine?: OcrEngineKind;
   /** Tried in turn on PDFs that need a user password (`OCR_PDF_PASSWORDS`). */
   pdfPasswords?: readonly string[];
   onProgress?: ProgressListener;
@@ -61,4 +65,9 @@ export interface ExtractOptions {
   onProgress?: ProgressListener;
   /** This document's OCR languages (`ocr_languages` of the upload); default the Extractor's. */
   languages?: string | undefined;
+  /** Keep each OCRed page as a searchable PDF (`ExtractedPage.pdf`). */
+  archive?: boolean;
 }
+
+/** Which OCR engine reads images (`OCR_ENGINE`). */
+export type OcrEngineKind = 'tesseract-js' | 'tesseract-cli';

@@ -1,4 +1,4 @@
-export { Extractor } from './document.extractor';
+export { Extractor, isPdfMimeType, toResult, type ExtractionPlan } from './document.extractor';
 export { ExtractionError, isExtractionError, type OcrFailureReason } from './extraction.errors';
 export type {
   ExtractedPage,
@@ -8,5 +8,6 @@ export type {
   ExtractionResult,
   ExtractOptions,
   ExtractorOptions,
+  OcrEngineKind,
   ProgressListener,
 } from './extraction.types';

@@ -5,19 +5,9 @@ import { createWorker, OEM, type Worker } from 'tesseract.js';
 import { ExtractionError } from './extraction.errors';
 import { buildLanguageCatalog, checkLanguages, type LanguageCatalog } from './language.loader';
 
-/** What OCR found on one image. */
-export interface OcrOutput {
-  text: string;
-  /** Tesseract's mean word confidence, 0-100. */
-  confidence: number;
-}
+import type { OcrOutput, Orientation, RecognizeOptions, TextRecognizer } from './recognizer.types';
 
-/** What orientation detection found: turning the image clockwise by `degrees` makes it upright. */
-export interface Orientation {
-  degrees: 0 | 90 | 180 | 270;
-  /** Tesseract's OSD confidence; values under about 2 are guesses. */
-  confidence: number;
-}
+export type { OcrOutput, Orientation, RecognizeOptions, TextRecognizer } from './recognizer.types';
 
 /** Settings of an OCR engine pool. */
 export interface OcrEngineOptions {
@@ -55,7 +45,7 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
  * idle service holds no models in memory, and a worker that overruns the timeout is
  * terminated and replaced, since a stuck WASM call cannot be interrupted any other way.
  */
-export class OcrEngine {
+export class OcrEngine implements TextRecognizer {
   private readonly catalog: LanguageCatalog;
   /** The default languages, checked against the installed ones. */
   readonly languages: string;
@@ -94,13 +84,23 @@ export class OcrEngine {
    * engine's). An engine initialised with other languages is re-initialised, so a pool never
    * holds more than `concurrency` models in memory whatever the documents ask for.
    */
-  async recognize(image: Buffer, languages: string = this.languages): Promise<OcrOutput> {
+  async recognize(
+    image: Buffer,
+    languages: string = this.languages,
+    options: RecognizeOptions = {},
+  ): Promise<OcrOutput> {
     const wanted = checkLanguages(languages, this.catalog.available);
     const slot = await this.acquire(wanted);
     try {
       const worker = await this.workerOf(slot, wanted);
-      const { data } = await this.guard(slot, worker.recognize(image), 'OCR of one page');
-      return { text: data.text, confidence: data.confidence };
+      const output = { text: true, pdf: options.pdf === true };
+      const { data } = await this.guard(
+        slot,
+        worker.recognize(image, {}, output),
+        'OCR of one page',
+      );
+      const pdf = options.pdf && data.pdf ? Buffer.from(data.pdf) : undefined;
+      return { text: data.text, confidence: data.confidence, ...(pdf ? { pdf } : {}) };
     } finally {
       this.release(slot);
     }

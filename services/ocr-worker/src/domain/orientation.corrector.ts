@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 
-import type { OcrEngine, OcrOutput } from './ocr.engine';
+import type { OcrOutput, RecognizeOptions, TextRecognizer } from './recognizer.types';
 
 /**
  * Upright pages of real text read at 80-95; a page turned on its side reads as garbage well
@@ -36,11 +36,12 @@ async function turn(image: Buffer, degrees: number): Promise<Buffer | undefined>
  * own auto-rotation is not used: it produced garbage on turned pages.
  */
 export async function recognizeUpright(
-  ocr: OcrEngine,
+  ocr: TextRecognizer,
   image: Buffer,
   languages?: string,
+  options: RecognizeOptions = {},
 ): Promise<UprightOcrOutput> {
-  const asIs = await ocr.recognize(image, languages);
+  const asIs = await ocr.recognize(image, languages, options);
   if (asIs.text.trim().length === 0 || asIs.confidence >= UPRIGHT_CONFIDENCE) {
     return { ...asIs, rotation: 0 };
   }
@@ -53,7 +54,7 @@ export async function recognizeUpright(
   const turned = await turn(image, orientation.degrees);
   if (!turned) return { ...asIs, rotation: 0 };
 
-  const upright = await ocr.recognize(turned, languages);
+  const upright = await ocr.recognize(turned, languages, options);
   return upright.confidence > asIs.confidence
     ? { ...upright, rotation: orientation.degrees }
     : { ...asIs, rotation: 0 };

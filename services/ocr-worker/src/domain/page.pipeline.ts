@@ -1,12 +1,14 @@
 import type { ExtractedPage } from './extraction.types';
-import type { OcrEngine } from './ocr.engine';
+import type { TextRecognizer } from './recognizer.types';
 import { recognizeUpright } from './orientation.corrector';
 import { normaliseText } from './text.normaliser';
 
 /** What a format-specific extractor needs from the Extractor. */
 export interface PageContext {
-  ocr: OcrEngine;
+  ocr: TextRecognizer;
   concurrency: number;
+  /** Keep each OCRed page as a searchable PDF (`ExtractedPage.pdf`) for the archive. */
+  archive: boolean;
   maxImagePixels: number;
   pdfPasswords: readonly string[];
   /** The languages to OCR this document in, e.g. `eng+deu`. */
@@ -48,10 +50,18 @@ export async function ocrPage(
   page: number,
   image: Buffer,
 ): Promise<ExtractedPage> {
-  const { text, confidence, rotation } = await recognizeUpright(
+  const { text, confidence, rotation, pdf } = await recognizeUpright(
     context.ocr,
     image,
     context.languages,
+    { pdf: context.archive },
   );
-  return { page, text: normaliseText(text).trim(), confidence, method: 'ocr', rotation };
+  const extracted: ExtractedPage = {
+    page,
+    text: normaliseText(text).trim(),
+    confidence,
+    method: 'ocr',
+    rotation,
+  };
+  return pdf ? { ...extracted, pdf } : extracted;
 }

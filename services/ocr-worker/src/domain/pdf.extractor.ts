@@ -21,7 +21,7 @@ async function readTextLayer(page: Awaited<ReturnType<PdfDocument['getPage']>>):
  * is one whose text layer is garbage (a font without a Unicode map); if OCR then finds
  * nothing either, the garbage is kept rather than losing the page's only text.
  */
-async function extractPage(
+export async function extractPdfPage(
   document: PdfDocument,
   pageNumber: number,
   context: PageContext,
@@ -49,6 +49,46 @@ async function extractPage(
   }
 }
 
+/**
+ * A PDF's pages, read cheaply: a good text layer is kept as the page's text, `undefined`
+ * marks a page that needs rendering and OCR. Lets a caller hand out only those pages.
+ */
+export async function readTextLayers(
+  document: PdfDocument,
+  context: PageContext,
+): Promise<(ExtractedPage | undefined)[]> {
+  const pages: (ExtractedPage | undefined)[] = [];
+  for (let pageNumber = 1; pageNumber <= document.numPages; pageNumber++) {
+    const page = await readPdf(() => document.getPage(pageNumber), context.timeoutMs);
+    try {
+      const text = await readPdf(() => readTextLayer(page), context.timeoutMs);
+      const layer = normaliseText(text).trim();
+      const good = !isBlank(text) && !judgeTextLayer(layer).poor;
+      pages.push(
+        good ? { page: pageNumber, text: layer, confidence: 100, method: 'text-layer' } : undefined,
+      );
+    } finally {
+      page.cleanup();
+    }
+  }
+  return pages;
+}
+
+/** Opens a PDF within the pixel limit, runs `work` on it and closes it. */
+export async function withPdf<T>(
+  bytes: Buffer,
+  context: Pick<PageContext, 'maxImagePixels' | 'pdfPasswords'>,
+  work: (document: PdfDocument) => Promise<T>,
+): Promise<T> {
+  assertImagesWithin(bytes, context.maxImagePixels);
+  const document = await openPdf(bytes, context.pdfPasswords, context.maxImagePixels);
+  try {
+    return await work(document);
+  } finally {
+    await document.destroy();
+  }
+}
+
 /** Extracts every page of a PDF in page order. */
 export async function extractPdfPages(
   bytes: Buffer,
@@ -58,7 +98,7 @@ export async function extractPdfPages(
   const document = await openPdf(bytes, context.pdfPasswords, context.maxImagePixels);
   try {
     return await mapPages(document.numPages, context, (page) =>
-      extractPage(document, page, context),
+      extractPdfPage(document, page, context),
     );
   } finally {
     await document.destroy();

@@ -41,6 +41,33 @@ export async function renderPage(
   maxPixels: number,
 ): Promise<Buffer> {
   const scale = renderScale(page, maxPixels);
+  return renderAt(document, page, scale, (image) =>
+    image
+      .grayscale()
+      // Tells tesseract the true resolution instead of letting it guess 70 dpi.
+      .withMetadata({ density: scale * PDF_UNITS_PER_INCH })
+      .png({ compressionLevel: 1 })
+      .toBuffer(),
+  );
+}
+
+/** Renders a page `width` pixels wide (upright, /Rotate applied) and hands it to `encode`. */
+export async function renderPageWidth(
+  document: PdfDocument,
+  page: PdfPage,
+  width: number,
+  encode: (image: sharp.Sharp) => Promise<Buffer>,
+): Promise<Buffer> {
+  const natural = page.getViewport({ scale: 1 }).width;
+  return renderAt(document, page, width / Math.max(natural, 1), encode);
+}
+
+async function renderAt(
+  document: PdfDocument,
+  page: PdfPage,
+  scale: number,
+  encode: (image: sharp.Sharp) => Promise<Buffer>,
+): Promise<Buffer> {
   const viewport = page.getViewport({ scale });
   const width = Math.max(1, Math.floor(viewport.width));
   const height = Math.max(1, Math.floor(viewport.height));
@@ -53,13 +80,9 @@ export async function renderPage(
     // A view, not a copy; a Buffer of our own realm also passes sharp's input check under jest.
     const pixels = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 
-    return await sharp(pixels, { raw: { width, height, channels: 4 } })
-      .flatten({ background: '#ffffff' })
-      .grayscale()
-      // Tells tesseract the true resolution instead of letting it guess 70 dpi.
-      .withMetadata({ density: scale * PDF_UNITS_PER_INCH })
-      .png({ compressionLevel: 1 })
-      .toBuffer();
+    return await encode(
+      sharp(pixels, { raw: { width, height, channels: 4 } }).flatten({ background: '#ffffff' }),
+    );
   } finally {
     factory.destroy(target);
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   call,
   newUser,
@@ -37,7 +38,6 @@ describe('search modes, filters, facets, paging, similar documents and bad input
     await add('kuendigung', {
       pages: ['Die Kündigungsfrist beträgt drei Monate'],
       language: 'deu',
-      metadata: { source: 'webdav' },
     });
     await add('invoice', { title: 'Quokka census', pages: ['An invoice for the island ferry'] });
     await add('zanzibar', {
@@ -249,10 +249,14 @@ describe('search modes, filters, facets, paging, similar documents and bad input
         ids.gamma,
       ]);
       expect(await idsFor(harness, user, 'gamma', { ocr_status: 'failed,pending' })).toEqual([]);
-      expect(await idsFor(harness, user, 'kundigung*', { source: 'webdav' })).toEqual([
+      const sourceId = randomUUID();
+      await harness.knex('documents').where({ id: ids.kuendigung }).update({ source_id: sourceId });
+      expect(await idsFor(harness, user, 'kundigung*', { source: sourceId })).toEqual([
         ids.kuendigung,
       ]);
       expect(await idsFor(harness, user, 'kundigung*', { source: 'upload' })).toEqual([]);
+      expect(await idsFor(harness, user, 'gamma', { source: 'upload' })).toEqual([ids.gamma]);
+      expect(await idsFor(harness, user, 'gamma', { source: randomUUID() })).toEqual([]);
     });
 
     it('when asking for facets, then MIME types and labels are counted over the caller’s matches', async () => {
@@ -405,6 +409,7 @@ describe('search modes, filters, facets, paging, similar documents and bad input
       ['min_size=-3'],
       ['ocr_status=done'],
       ['scope=everyone'],
+      ['source=webdav'],
       ['q=alpha&q=beta'],
     ])('when %s, then 400 VALIDATION_FAILED', async (query) => {
       const response = await call(

@@ -78,7 +78,10 @@ function filterSql(scope: SearchScope, filters: SearchFilters): Fragment {
   if (filters.ocrStatuses?.length)
     add(`d.ocr_status = ANY(${TEXT_ARRAY})`, json(filters.ocrStatuses));
   if (filters.sources?.length) {
-    add(`coalesce(d.metadata->>'source', 'upload') = ANY(${TEXT_ARRAY})`, json(filters.sources));
+    // `upload` means not synced (migration 030: `source_id` is null for uploads).
+    const ids = filters.sources.filter((source) => source !== 'upload');
+    const uploads = filters.sources.includes('upload') ? ' OR d.source_id IS NULL' : '';
+    add(`(d.source_id = ANY(${TEXT_ARRAY}::uuid[])${uploads})`, json(ids));
   }
   return { sql: conditions.join(' AND ') || 'TRUE', bindings };
 }

@@ -36,7 +36,7 @@ const filterShape = {
   min_size: size.optional(),
   max_size: size.optional(),
   ocr_status: list(z.enum(OCR_STATUSES)),
-  source: list(z.string().min(1).max(100)),
+  source: list(z.union([z.literal('upload'), z.uuid()])),
   scope: z.enum(['own', 'all']).default('own'),
   mode: z.enum(SEARCH_MODES).default('web'),
 };

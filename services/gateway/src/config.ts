@@ -24,6 +24,7 @@ export const gatewayConfigShape = {
   AUTH_SERVICE_URL: z.url().default('http://127.0.0.1:8081'),
   DOCUMENT_SERVICE_URL: z.url().default('http://127.0.0.1:8082'),
   WEBHOOK_SERVICE_URL: z.url().default('http://127.0.0.1:8084'),
+  SYNC_SERVICE_URL: z.url().default('http://127.0.0.1:8085'),
   AUTH_JWKS_URL: z.url().optional(),
   JWT_ISSUER: z.string().min(1).default('readur'),
   INTERNAL_API_TOKEN: z.string().min(16, 'must be at least 16 characters'),

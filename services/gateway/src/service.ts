@@ -66,6 +66,7 @@ export async function startGateway(
       auth: config.AUTH_SERVICE_URL,
       document: config.DOCUMENT_SERVICE_URL,
       webhook: config.WEBHOOK_SERVICE_URL,
+      sync: config.SYNC_SERVICE_URL,
     },
     limits,
     timeoutMs: config.UPSTREAM_TIMEOUT_SECONDS * 1000,

@@ -20,6 +20,7 @@ import { amqpUrl, createTestDatabase, uniqueName, type TestDatabase } from '@rea
 // The services behind the gateway, started in-process; they have no package entry for tests.
 import { loadDocumentConfig, startDocumentService } from '../../document/src';
 import { loadWebhookConfig, startWebhookDispatcher } from '../../webhook-dispatcher/src';
+import { loadSyncConfig, startSyncService } from '../../sync/src';
 import { authTestConfig, startTestAuth } from '../../auth/test/support/auth.fixture';
 import { call, signIn, type SignedIn } from '../../auth/test/support/stack.fixture';
 import { ROUTES, type Resource, type RouteSpec } from '../src/domain/route.table';
@@ -90,7 +91,17 @@ async function startServices(): Promise<string> {
     { logger },
   );
   stops.push(() => webhook.close());
+  const sync = await startSyncService(
+    loadSyncConfig({
+      ...shared,
+      DOCUMENT_SERVICE_URL: `http://127.0.0.1:${document.port}`,
+      SYNC_ENCRYPTION_KEY: 'isolation-test-key-0123456789abcdef',
+    }),
+    { logger },
+  );
+  stops.push(() => sync.close());
   const gateway = await startTestGateway(auth.url, {
+    SYNC_SERVICE_URL: `http://127.0.0.1:${sync.port}`,
     DOCUMENT_SERVICE_URL: `http://127.0.0.1:${document.port}`,
     WEBHOOK_SERVICE_URL: `http://127.0.0.1:${webhook.port}`,
     RATE_LIMIT_ENABLED: 'false',
@@ -118,6 +129,16 @@ async function createAliceResources(): Promise<void> {
     body: { url: 'https://hooks.example.test/readur', events: ['document.created'] },
   });
   owned.webhook = hook.body.id as string;
+  const source = await call(gw, 'POST', '/api/sources', {
+    bearer: alice.token,
+    body: {
+      name: 'nextcloud',
+      source_type: 'webdav',
+      enabled: false,
+      config: { server_url: 'https://dav.example.test/remote.php/dav', username: 'alice' },
+    },
+  });
+  owned.source = source.body.id as string;
   const key = await call(gw, 'POST', '/api/auth/keys', {
     bearer: alice.token,
     body: { name: 'reader', scope: 'read' },
@@ -182,6 +203,7 @@ function concrete(route: RouteSpec): string {
 const PATCH_BODY: Record<string, unknown> = {
   document: { title: 'changed by someone' },
   webhook: { description: 'changed by someone' },
+  sync: { name: 'changed by someone' },
   auth: { email: null },
 };
 
@@ -196,6 +218,7 @@ function request(route: RouteSpec, bearer?: string) {
 const NOT_FOUND_CODE: Record<Resource, string> = {
   document: 'DOCUMENT_NOT_FOUND',
   webhook: 'WEBHOOK_NOT_FOUND',
+  source: 'SOURCE_NOT_FOUND',
   api_key: 'API_KEY_NOT_FOUND',
   user: 'USER_NOT_FOUND',
 };
@@ -206,7 +229,7 @@ const label = (route: RouteSpec) => `${route.method} ${route.path}`;
 describe('when the route table is walked', () => {
   it('then it has every service and the WebSocket in it', () => {
     expect(new Set(ROUTES.map((route) => route.upstream))).toEqual(
-      new Set(['auth', 'document', 'webhook', 'gateway']),
+      new Set(['auth', 'document', 'webhook', 'sync', 'gateway']),
     );
     expect(guarded.length).toBeGreaterThan(30);
   });

@@ -40,7 +40,7 @@ async function startWebdav(root: string) {
     ),
   );
   const listening = await new Promise<import('node:http').Server>((resolve) =>
-    server.start((started) => resolve(started)),
+    server.start((started) => resolve(started as import('node:http').Server)),
   );
   const { port } = listening.address() as AddressInfo;
   return {

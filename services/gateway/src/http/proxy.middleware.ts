@@ -103,6 +103,7 @@ export function createProxies(options: ProxyOptions): Record<ServiceUpstream, Re
     auth: createUpstreamProxy(options.targets.auth, options),
     document: createUpstreamProxy(options.targets.document, options),
     webhook: createUpstreamProxy(options.targets.webhook, options),
+    sync: createUpstreamProxy(options.targets.sync, options),
   };
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts PostgreSQL and RabbitMQ when they are not answering, using the machine's own
+# Starts PostgreSQL, Redis and RabbitMQ when they are not answering, using the machine's own
 # service commands, and waits until each one answers. With --kafka it also starts the local
 # single-node Kafka broker of scripts/kafka.sh (the bus contract tests need it) and the local
 # S3-compatible server of scripts/s3.sh (the storage and sync tests need it).
@@ -49,6 +49,13 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
 fi
 for _ in $(seq 60); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 pg_isready -h 127.0.0.1 -p 5432
+
+if ! port_open 6379; then
+  echo "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+fi
+wait_port Redis 6379 30
 
 if ! port_open 5672; then
   echo "starting RabbitMQ"

@@ -1,4 +1,4 @@
-import { OcrEngine } from '../src/domain/ocr.engine';
+import { createEngine, ENGINES } from './support/engine.factory';
 import { failureReason, loose } from './support/extractor.factory';
 import { textPng } from './support/fixture.factory';
 
@@ -14,8 +14,8 @@ function densePage(): Promise<Buffer> {
   );
 }
 
-describe('OCR engine timeouts', () => {
-  const engine = new OcrEngine({ languages: 'eng', concurrency: 1, timeoutMs: 4_000 });
+describe.each(ENGINES)('OCR engine timeouts (%s)', (kind) => {
+  const engine = createEngine(kind, { timeoutMs: 4_000 });
 
   afterAll(() => engine.close());
 

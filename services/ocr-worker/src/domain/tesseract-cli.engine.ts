@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, symlinkSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -83,6 +83,11 @@ export class TesseractCliEngine implements TextRecognizer {
     }
     const own = options.langPath && existsSync(path.join(options.langPath, 'osd.traineddata'));
     this.osdFolder = own && options.langPath ? options.langPath : system;
+    // The PDF renderer reads its glyph-less font from the model folder.
+    const font = [options.langPath, system]
+      .map((folder) => folder && path.join(folder, 'pdf.ttf'))
+      .find((file) => file && existsSync(file));
+    if (font) symlinkSync(font, path.join(this.catalog.langPath, 'pdf.ttf'));
   }
 
   get availableLanguages(): string[] {
@@ -102,9 +107,16 @@ export class TesseractCliEngine implements TextRecognizer {
 
     return this.withImage(image, async (folder, input) => {
       const base = path.join(folder, 'out');
-      const formats = ['txt', 'tsv', ...(options.pdf ? ['pdf'] : [])];
+      // Settings rather than config files: the private model folder holds no `configs/`.
+      const formats = ['txt', 'tsv', ...(options.pdf ? ['pdf'] : [])].flatMap((format) => [
+        '-c',
+        `tessedit_create_${format}=1`,
+      ]);
       const args = [input, base, '--tessdata-dir', this.catalog.langPath, '-l', wanted];
-      await this.run([...args, '--oem', '1', ...formats], 'OCR of one page');
+      // Sideways lines are not to be read as vertical text: the page is turned upright
+      // instead (orientation.corrector), so the reported rotation, thumbnail and archive agree.
+      const settings = ['-c', 'textord_tabfind_vertical_text=0', ...formats];
+      await this.run([...args, '--oem', '1', ...settings], 'OCR of one page');
 
       const [text, tsv] = await Promise.all([
         readFile(`${base}.txt`, 'utf8'),
@@ -119,7 +131,8 @@ export class TesseractCliEngine implements TextRecognizer {
     return this.withImage(image, async (_folder, input) => {
       const args = [input, 'stdout', '--tessdata-dir', this.osdFolder, '--psm', '0'];
       const { stdout } = await this.run(args, 'Orientation check', true);
-      const degrees = Number(/Orientation in degrees:\s*(\d+)/u.exec(stdout)?.[1]);
+      // `Rotate` is the clockwise turn that makes the page upright, as sharp turns it.
+      const degrees = Number(/Rotate:\s*(\d+)/u.exec(stdout)?.[1]);
       const confidence = Number(/Orientation confidence:\s*([\d.]+)/u.exec(stdout)?.[1] ?? 0);
       if (degrees !== 0 && degrees !== 90 && degrees !== 180 && degrees !== 270) return undefined;
       return { degrees, confidence };

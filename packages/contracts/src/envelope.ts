@@ -109,6 +109,19 @@ export function toWebhookBody(envelope: AnyEnvelope, webhookId: string): Webhook
   return { event: envelope.event, timestamp: envelope.timestamp, webhook_id: webhookId, data };
 }
 
+/** The body a live (WebSocket) client receives: the webhook body without `webhook_id`. */
+export interface LiveEvent {
+  event: EventName;
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+/** Builds the live-event body from an envelope, leaving internal fields out like webhooks do. */
+export function toLiveEvent(envelope: AnyEnvelope): LiveEvent {
+  const { event, timestamp, data } = toWebhookBody(envelope, '');
+  return { event, timestamp, data };
+}
+
 /**
  * A stable event id derived from the message that caused the event: a worker that handles
  * the same message twice (after a crash) publishes the same id, so inboxes and webhook

@@ -266,6 +266,25 @@ export type EventData<E extends EventName> = z.infer<(typeof eventDataSchemas)[E
 /** All event names, in a stable order. */
 export const EVENT_NAMES = Object.keys(eventDataSchemas) as EventName[];
 
+/**
+ * The documented public events: what webhooks and live (WebSocket) clients may receive.
+ * Internal ones (`ocr.requested`, `ocr.page.*`, `ocr.worker.started`, ...) stay on the bus.
+ */
+export const PUBLIC_EVENTS = [
+  EVENT.documentCreated,
+  EVENT.documentUpdated,
+  EVENT.documentDeleted,
+  EVENT.ocrCompleted,
+  EVENT.ocrFailed,
+  EVENT.sourceSyncStarted,
+  EVENT.sourceSyncCompleted,
+  EVENT.userCreated,
+  EVENT.userLogin,
+] as const satisfies readonly EventName[];
+
+/** One public event name. */
+export type PublicEventName = (typeof PUBLIC_EVENTS)[number];
+
 /** Fields kept out of public webhook bodies, per event. */
 export const INTERNAL_FIELDS: Partial<Record<EventName, readonly string[]>> = {
   [EVENT.ocrCompleted]: ['page_results'],

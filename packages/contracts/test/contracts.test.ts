@@ -9,6 +9,7 @@ import {
   decodeEnvelope,
   deriveEventId,
   jsonSchemaFiles,
+  toLiveEvent,
   toWebhookBody,
   type EventData,
 } from '@readur/contracts';
@@ -117,5 +118,15 @@ describe('webhook bodies', () => {
     expect(Object.keys(body)).toEqual(['event', 'timestamp', 'webhook_id', 'data']);
     expect(body.data).not.toHaveProperty('page_results');
     expect(body.data).toMatchObject({ document_id: documentId, pages: 1, word_count: 3 });
+  });
+
+  it('when built for a live client, then they are the webhook body without webhook_id', () => {
+    const envelope = createEnvelope(EVENT.ocrCompleted, ocrCompleted());
+
+    const live = toLiveEvent(envelope);
+
+    expect(Object.keys(live)).toEqual(['event', 'timestamp', 'data']);
+    expect(live.data).not.toHaveProperty('page_results');
+    expect(live).toEqual({ ...toWebhookBody(envelope, 'whk_1'), webhook_id: undefined });
   });
 });

@@ -20,6 +20,15 @@ export const syncConfigShape = {
   DOCUMENT_SERVICE_URL: z.url().default('http://127.0.0.1:8082'),
   SYNC_ENCRYPTION_KEY: z.string().min(32, 'must be at least 32 characters'),
   FILE_STABILITY_CHECK_MS: envInt(2000, 0),
+  SYNC_LOCAL_ROOTS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((root) => root.trim())
+        .filter(Boolean),
+    ),
   SYNC_SCHEDULER_TICK_MS: envInt(5000, 50),
   SYNC_LEASE_SECONDS: envInt(60, 1),
   SYNC_MAX_CONCURRENT: envInt(2, 1),
@@ -41,6 +50,7 @@ const DESCRIPTIONS: Record<string, string> = {
   INTERNAL_API_TOKEN: 'shared secret between the gateway and services (required)',
   DOCUMENT_SERVICE_URL: 'document service (internal ingest routes)',
   SYNC_ENCRYPTION_KEY: 'key that encrypts source credentials at rest (required secret)',
+  SYNC_LOCAL_ROOTS: 'comma list of folders users may sync; empty: only admins add local folders',
   FILE_STABILITY_CHECK_MS: 'a local file is taken once size and mtime are stable this long',
   SYNC_SCHEDULER_TICK_MS: 'how often due sources are looked for',
   SYNC_LEASE_SECONDS: 'lease of a running sync; another replica resumes it after expiry',

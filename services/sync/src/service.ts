@@ -81,6 +81,7 @@ export async function startSyncService(
       knex,
       cipher,
       stabilityMs: config.FILE_STABILITY_CHECK_MS,
+      localRoots: config.SYNC_LOCAL_ROOTS,
       onSourcesChanged: () => {
         scheduler.wake();
         void watchers

@@ -248,4 +248,27 @@ describe('local folder sources', () => {
     expect(stored?.config).not.toHaveProperty('password');
     expect((await call(harness, user, 'DELETE', `/api/sources/${id}`)).status).toBe(204);
   });
+
+  it('when a user names a folder outside SYNC_LOCAL_ROOTS, then 403; an admin may', async () => {
+    const user = newUser();
+    const admin = newUser();
+    admin.headers['X-User-Role'] = 'admin';
+    const body = {
+      name: 'system',
+      source_type: 'local_folder',
+      enabled: false,
+      config: { paths: ['/etc'] },
+    };
+
+    const refused = await call(harness, user, 'POST', '/api/sources', body);
+    const escaped = await call(harness, user, 'POST', '/api/sources', {
+      ...body,
+      config: { paths: [path.join(os.tmpdir(), '..', 'etc')] },
+    });
+    const allowed = await call(harness, admin, 'POST', '/api/sources', body);
+
+    expect(refused).toMatchObject({ status: 403, body: { code: 'LOCAL_PATH_NOT_ALLOWED' } });
+    expect(escaped.status).toBe(403);
+    expect(allowed.status).toBe(201);
+  });
 });

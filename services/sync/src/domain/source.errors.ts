@@ -23,3 +23,9 @@ export const sourceUnreachable = (reason: string) =>
 
 /** 400 when a sync is asked for on a disabled source. */
 export const sourceDisabled = () => new AppError('SOURCE_DISABLED', 'The source is disabled', 400);
+
+/** 403 when a user names a local folder outside `SYNC_LOCAL_ROOTS`. */
+export const localPathNotAllowed = (paths: string[]) =>
+  new AppError('LOCAL_PATH_NOT_ALLOWED', 'These folders are outside the allowed roots', 403, {
+    details: { paths },
+  });

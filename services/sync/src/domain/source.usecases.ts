@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { Knex } from 'knex';
 import { sourceFileRepository } from '../data/source-file.repository';
 import { sourceRepository, type SourceChanges } from '../data/source.repository';
@@ -8,6 +9,7 @@ import { createReader } from './readers/reader.factory';
 import { SOURCE_CONFIG_SCHEMAS, splitSecret } from './source.config';
 import {
   invalidSourceConfig,
+  localPathNotAllowed,
   sourceDisabled,
   sourceNotFound,
   sourceUnreachable,
@@ -21,8 +23,16 @@ export interface SourceDeps {
   knex: Knex;
   cipher: CredentialCipher;
   stabilityMs: number;
+  /** Directories local folder sources may read; empty: only admins may add local folders. */
+  localRoots: string[];
   /** Called after a change that the scheduler or the watchers must see. */
   onSourcesChanged(): void;
+}
+
+/** Who is asking, as the gateway vouched for it. */
+export interface Caller {
+  userId: string;
+  role: 'admin' | 'user';
 }
 
 /** A new source as the API receives it. */
@@ -45,6 +55,29 @@ function validConfig(type: SourceType, config: Record<string, unknown>) {
   return parsed.data as Record<string, unknown> & { interval_seconds: number };
 }
 
+const inside = (root: string, candidate: string) => {
+  const relative = path.relative(path.resolve(root), path.resolve(candidate));
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+};
+
+/**
+ * A local folder source reads this machine's disk, so users may name only folders below
+ * `SYNC_LOCAL_ROOTS`; admins may name any folder.
+ */
+function checkLocalPaths(
+  deps: SourceDeps,
+  caller: Caller,
+  type: SourceType,
+  config: Record<string, unknown>,
+) {
+  if (type !== 'local_folder' || caller.role === 'admin') return;
+  const paths = (config.paths as string[] | undefined) ?? [];
+  const refused = paths.filter(
+    (candidate) => !deps.localRoots.some((root) => inside(root, candidate)),
+  );
+  if (refused.length > 0) throw localPathNotAllowed(refused);
+}
+
 async function findOwned(deps: SourceDeps, userId: string, id: string): Promise<SourceRecord> {
   if (!UUID.test(id)) throw sourceNotFound();
   const source = await sourceRepository.findForUser(deps.knex, id, userId);
@@ -53,12 +86,13 @@ async function findOwned(deps: SourceDeps, userId: string, id: string): Promise<
 }
 
 /** Creates a source; its secret is stored encrypted. */
-export async function createSource(deps: SourceDeps, userId: string, input: SourceInput) {
+export async function createSource(deps: SourceDeps, caller: Caller, input: SourceInput) {
   const config = validConfig(input.source_type, input.config);
+  checkLocalPaths(deps, caller, input.source_type, config);
   const { publicConfig, secret } = splitSecret(input.source_type, config);
   const source = await sourceRepository.insert(deps.knex, {
     id: randomUUID(),
-    user_id: userId,
+    user_id: caller.userId,
     name: input.name,
     source_type: input.source_type,
     enabled: input.enabled,
@@ -81,7 +115,7 @@ export const getSource = (deps: SourceDeps, userId: string, id: string) =>
 /** Changes name, enabled or config (merged over the stored one; a new secret replaces the old). */
 export async function updateSource(
   deps: SourceDeps,
-  userId: string,
+  caller: Caller,
   id: string,
   changes: {
     name?: string | undefined;
@@ -89,13 +123,14 @@ export async function updateSource(
     config?: Record<string, unknown> | undefined;
   },
 ) {
-  const source = await findOwned(deps, userId, id);
+  const source = await findOwned(deps, caller.userId, id);
   const update: SourceChanges = {};
   if (changes.name !== undefined) update.name = changes.name;
   if (changes.enabled !== undefined) update.enabled = changes.enabled;
   if (changes.config) {
     const { secret } = splitSecret(source.source_type, changes.config);
     const merged = validConfig(source.source_type, { ...source.config, ...changes.config });
+    checkLocalPaths(deps, caller, source.source_type, merged);
     update.config = splitSecret(source.source_type, merged).publicConfig;
     update.interval_seconds = merged.interval_seconds;
     if (secret !== undefined) update.secret_ciphertext = deps.cipher.encrypt(secret);
@@ -154,9 +189,11 @@ export async function sourceStatus(
 /** Checks a configuration without saving it: the source must be reachable and listable. */
 export async function testSource(
   deps: SourceDeps,
+  caller: Caller,
   input: Pick<SourceInput, 'source_type' | 'config'>,
 ) {
   const config = validConfig(input.source_type, input.config);
+  checkLocalPaths(deps, caller, input.source_type, config);
   const { publicConfig, secret } = splitSecret(input.source_type, config);
   const reader = createReader(
     { source_type: input.source_type, config: publicConfig, secret },

@@ -17,6 +17,7 @@ import { createSourceSchema, patchSourceSchema, testSourceSchema } from './sourc
 import { identityOf } from './trust.middleware';
 
 const userOf = (req: Request) => identityOf(req).userId;
+const callerOf = (req: Request) => identityOf(req);
 const idOf = (req: Request) => String(req.params.id);
 
 /** `/api/sources`: a user's sources, their syncs and status. */
@@ -24,12 +25,13 @@ export function sourceRoutes(deps: SourceDeps): Router {
   const router = Router();
 
   router.post('/test', async (req, res) => {
-    await testSource(deps, parseInput(testSourceSchema, req.body));
+    await testSource(deps, callerOf(req), parseInput(testSourceSchema, req.body));
     res.json({ ok: true });
   });
 
   router.post('/', async (req, res) => {
-    const source = await createSource(deps, userOf(req), parseInput(createSourceSchema, req.body));
+    const input = parseInput(createSourceSchema, req.body);
+    const source = await createSource(deps, callerOf(req), input);
     res.status(201).json(presentSource(source));
   });
 
@@ -43,7 +45,7 @@ export function sourceRoutes(deps: SourceDeps): Router {
 
   router.patch('/:id', async (req, res) => {
     const changes = parseInput(patchSourceSchema, req.body);
-    res.json(presentSource(await updateSource(deps, userOf(req), idOf(req), changes)));
+    res.json(presentSource(await updateSource(deps, callerOf(req), idOf(req), changes)));
   });
 
   router.delete('/:id', async (req, res) => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import amqp from 'amqplib';
 import type { Knex } from 'knex';
 import {
@@ -80,6 +81,7 @@ export async function startSyncHarness(
     SYNC_LEASE_SECONDS: '2',
     SYNC_RETRY_BASE_DELAY_MS: '200',
     SYNC_RETRY_MAX_DELAY_MS: '1000',
+    SYNC_LOCAL_ROOTS: os.tmpdir(),
     ...env,
   };
   const replicas: RunningSyncService[] = [];

@@ -42,7 +42,14 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-const DEFAULT_PORTS = { gateway: 8080, auth: 8081, document: 8082, ocr: 8083, webhook: 8084 };
+const DEFAULT_PORTS = {
+  gateway: 8080,
+  auth: 8081,
+  document: 8082,
+  ocr: 8083,
+  webhook: 8084,
+  sync: 8085,
+};
 
 async function pickPorts(options: StackOptions) {
   if (!options.randomPorts) {
@@ -54,6 +61,7 @@ async function pickPorts(options: StackOptions) {
     document: await freePort(),
     ocr: 0,
     webhook: await freePort(),
+    sync: await freePort(),
   };
 }
 
@@ -142,6 +150,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ports.webhook,
     );
     await start(
+      'sync',
+      'sync',
+      {
+        PORT: String(ports.sync),
+        PROMETHEUS_PORT: '9105',
+        DOCUMENT_SERVICE_URL: url(ports.document),
+        SYNC_ENCRYPTION_KEY: syncEncryptionKey(root, options.randomPorts === true),
+      },
+      ports.sync,
+    );
+    await start(
       'gateway',
       'gateway',
       {
@@ -150,6 +169,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         AUTH_SERVICE_URL: url(ports.auth),
         DOCUMENT_SERVICE_URL: url(ports.document),
         WEBHOOK_SERVICE_URL: url(ports.webhook),
+        SYNC_SERVICE_URL: url(ports.sync),
       },
       ports.gateway,
     );
@@ -170,6 +190,25 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     addOcrWorker,
     stop,
   };
+}
+
+/**
+ * The key that encrypts sync sources' credentials: `SYNC_ENCRYPTION_KEY`, else a fresh one for
+ * a throwaway stack, else one generated once into `.data/sync-encryption.key`.
+ */
+function syncEncryptionKey(root: string, throwaway: boolean): string {
+  if (process.env.SYNC_ENCRYPTION_KEY) return process.env.SYNC_ENCRYPTION_KEY;
+  if (throwaway) return generateSecret() + generateSecret();
+
+  const file = path.join(root, '.data', 'sync-encryption.key');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    const key = generateSecret() + generateSecret();
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, `${key}\n`, { mode: 0o600 });
+    return key;
+  }
 }
 
 /**

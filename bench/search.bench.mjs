@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 
 const HELP = `Usage: node bench/search.bench.mjs [--documents 100000] [--users 10] [--runs 40]
-                                    [--words-per-document 650] [--keep]
+                                    [--words-per-document 650] [--keep] [--reuse <database>]
+                                    [--kinds <kind,kind>]
 
 Builds <documents> documents of about 4 KB of text each (Zipf-distributed words from a
 50 000-word vocabulary, 90 % English, 10 % German OCR language) for <users> users in a fresh
@@ -22,7 +23,10 @@ p50/p95/p99 in ms for:
   http      GET /api/search on the document service (JSON, trust headers; no gateway)
 and the time to index one new 4 KB document (UPDATE of ocr_text through the triggers).
 Build first (pnpm run build). Needs PostgreSQL and RabbitMQ. The database is dropped at the
-end unless --keep.
+end unless --keep. --reuse <database> skips the build and measures a database an earlier
+--keep run left (its words and users are read from its bench_meta table; the service's newer
+migrations run on it first); a reused database is kept. --kinds runs only the query kinds
+whose names contain one of the given comma-separated strings.
 `;
 
 const { values } = parseArgs({
@@ -32,6 +36,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '40' },
     'words-per-document': { type: 'string', default: '650' },
     keep: { type: 'boolean', default: false },
+    reuse: { type: 'string' },
+    kinds: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -55,7 +61,7 @@ const WORDS = Number(values['words-per-document']);
 const VOCABULARY = 50_000;
 const TOKEN = 'bench-internal-token-0123456789';
 const SERVER = process.env.PG_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
-const DATABASE = `readur_search_bench_${process.pid}`;
+const DATABASE = values.reuse ?? `readur_search_bench_${process.pid}`;
 
 // ---- corpus -------------------------------------------------------------------------------
 
@@ -132,7 +138,7 @@ function documentText() {
 
 // ---- load ---------------------------------------------------------------------------------
 
-const users = Array.from({ length: USERS }, () => randomUUID());
+let users = Array.from({ length: USERS }, () => randomUUID());
 const MIME = ['application/pdf', 'image/png', 'text/plain', 'image/jpeg'];
 
 function row(index) {
@@ -163,7 +169,15 @@ function row(index) {
 
 async function load(knex) {
   const started = performance.now();
-  await knex.raw('DROP INDEX documents_search_idx');
+  // every GIN over the vectors is built after the load, in one pass each
+  const searchIndexes = (
+    await knex.raw(
+      `SELECT indexname, indexdef FROM pg_indexes
+       WHERE tablename = 'documents' AND indexdef LIKE '%USING gin%'
+         AND (indexdef LIKE '%search_vector%' OR indexname = 'documents_search_title_idx')`,
+    )
+  ).rows;
+  for (const index of searchIndexes) await knex.raw(`DROP INDEX ${index.indexname}`);
   for (const trigger of [
     'documents_search_words',
     'documents_search_generation_insert',
@@ -192,7 +206,7 @@ async function load(knex) {
 
   const indexStarted = performance.now();
   await knex.raw("SET maintenance_work_mem = '512MB'");
-  await knex.raw('CREATE INDEX documents_search_idx ON documents USING gin (search_vector)');
+  for (const index of searchIndexes) await knex.raw(index.indexdef);
   const ginMs = performance.now() - indexStarted;
 
   const wordsStarted = performance.now();
@@ -438,10 +452,36 @@ function table(results) {
   return lines.join('\n');
 }
 
+async function build(knex) {
+  process.stdout.write(
+    `building ${DOCUMENTS} documents × ~${WORDS} words for ${USERS} users in ${DATABASE}\n`,
+  );
+  const built = await load(knex);
+  const words = wordsByFrequency();
+  process.stdout.write(
+    `loaded in ${(built.loadedMs / 1000).toFixed(1)} s (trigger-built vectors), GIN in ` +
+      `${(built.ginMs / 1000).toFixed(1)} s, search_words in ${(built.wordsMs / 1000).toFixed(1)} s; ` +
+      `${(Number(built.characters) / 1e6).toFixed(0)} M characters, database ${built.db}, GIN ${built.gin}\n`,
+  );
+  await knex.raw('CREATE TABLE bench_meta (words jsonb NOT NULL, users jsonb NOT NULL)');
+  await knex('bench_meta').insert({ words: JSON.stringify(words), users: JSON.stringify(users) });
+  return words;
+}
+
+/** The words and users a kept database was built with. */
+async function readMeta(knex) {
+  const meta = await knex('bench_meta').first();
+  users = meta.users;
+  process.stdout.write(`reusing ${DATABASE} (${users.length} users)\n`);
+  return meta.words;
+}
+
 async function main() {
-  const admin = knexFactory({ client: 'pg', connection: SERVER, pool: { min: 0, max: 1 } });
-  await admin.raw(`CREATE DATABASE ${DATABASE}`);
-  await admin.destroy();
+  if (!values.reuse) {
+    const admin = knexFactory({ client: 'pg', connection: SERVER, pool: { min: 0, max: 1 } });
+    await admin.raw(`CREATE DATABASE ${DATABASE}`);
+    await admin.destroy();
+  }
   const url = `${SERVER}/${DATABASE}`;
 
   const exchange = `search-bench-${process.pid}`;
@@ -461,22 +501,17 @@ async function main() {
   const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 1, max: 4 } });
 
   try {
-    process.stdout.write(
-      `building ${DOCUMENTS} documents × ~${WORDS} words for ${USERS} users in ${DATABASE}\n`,
-    );
-    const built = await load(knex);
-    const words = wordsByFrequency();
-    process.stdout.write(
-      `loaded in ${(built.loadedMs / 1000).toFixed(1)} s (trigger-built vectors), GIN in ` +
-        `${(built.ginMs / 1000).toFixed(1)} s, search_words in ${(built.wordsMs / 1000).toFixed(1)} s; ` +
-        `${(Number(built.characters) / 1e6).toFixed(0)} M characters, database ${built.db}, GIN ${built.gin}\n`,
-    );
+    const words = values.reuse ? await readMeta(knex) : await build(knex);
     process.stdout.write(
       `words: rare "${words.rare.word}" in ${words.rare.df} documents, quarter "${words.quarter.word}" ` +
         `in ${words.quarter.df}, every "${words.every.word}" in ${words.every.df}\n\n`,
     );
 
-    const results = await measure(knex, base, queryMix(words));
+    const kinds = values.kinds?.split(',');
+    const mix = queryMix(words).filter(
+      (entry) => !kinds || kinds.some((kind) => entry.kind.includes(kind)),
+    );
+    const results = await measure(knex, base, mix);
     const indexing = await indexingTime(knex);
     const mixP95 = summary(results.flatMap((r) => [r.http.p95]));
     process.stdout.write(`\n${table(results)}\n\n`);
@@ -493,7 +528,7 @@ async function main() {
     await knex.destroy();
     await service.close();
     await deleteTopology(exchange);
-    if (!values.keep) {
+    if (!values.keep && !values.reuse) {
       const cleanup = knexFactory({ client: 'pg', connection: SERVER, pool: { min: 0, max: 1 } });
       await cleanup.raw(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
       await cleanup.destroy();

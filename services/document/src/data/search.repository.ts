@@ -2,6 +2,14 @@ import type { Knex } from 'knex';
 import type { DocumentRecord, OcrStatus } from '../domain/document.types';
 import type { QueryNode } from '../domain/search.query';
 import { COLUMNS, toRecord } from './document.repository';
+import {
+  matchedSql,
+  NEWEST_CANDIDATES,
+  queryTexts,
+  RANK_EVERY_MATCH_UP_TO,
+  rankSql,
+  titleHitsSql,
+} from './search.candidates';
 import { QUERY_OF_ANY_CONFIG, QUERY_OF_DOCUMENT, queryRow, type Fragment } from './search.tsquery';
 
 /** Who searches: one user's documents, or everyone's for an admin with `scope=all`. */
@@ -130,7 +138,10 @@ const toHit = ({ rank, total: _total, ...row }: Row): RankedDocument => ({
 export const searchRepository = {
   /**
    * One page of matches, best first; equal ranks fall back to newest first, then id, so paging
-   * is stable. Every match is ranked (see the README for why this index strategy).
+   * is stable. Up to `RANK_EVERY_MATCH_UP_TO` matches every match is ranked. Above it ranking
+   * every match means reading every matching vector, so only a bounded candidate set is: the
+   * newest `NEWEST_CANDIDATES` matches and the newest as many title hits; the other matches
+   * follow them, newest first (their `rank` is still the real one). `total` is always exact.
    */
   async search(
     knex: Knex,
@@ -139,30 +150,55 @@ export const searchRepository = {
     filters: SearchFilters,
     page: { limit: number; offset: number },
   ): Promise<RankedPage> {
-    const query = queryRow(match.tree);
+    const texts = await queryTexts(knex, match.tree);
     const filter = filterSql(scope, filters);
-    const { where, rank } = matchSql(match);
-    const from = `FROM documents d CROSS JOIN (${query.sql}) AS q WHERE ${filter.sql} AND ${where.sql}`;
-    const fromBindings = [...query.bindings, ...filter.bindings, ...where.bindings];
+    const matched = matchedSql(texts, filter, match);
+    if (!matched.sql) return { hits: [], total: 0 };
+    const titleHits = titleHitsSql(texts, filter);
+    const rank = rankSql(match);
+    const pageRank = rankSql(match, 'o');
 
-    const result = await knex.raw<{ rows: Row[] }>(
-      `SELECT ${DOCUMENT_COLUMNS}, ${rank.sql} AS rank, count(*) OVER () AS total
-       ${from}
-       ORDER BY rank DESC, d.created_at DESC, d.id DESC
-       LIMIT ? OFFSET ?`,
-      [...rank.bindings, ...fromBindings, page.limit, page.offset],
+    const result = await knex.raw<{ rows: (Row & { id: string | null })[] }>(
+      `WITH matched AS MATERIALIZED (${matched.sql}),
+       counted AS (SELECT count(*) AS total FROM matched),
+       candidates AS (
+         (SELECT m.id FROM matched m ORDER BY m.created_at DESC, m.id DESC
+          LIMIT (SELECT CASE WHEN total <= ?::bigint THEN NULL ELSE ?::bigint END FROM counted))
+         UNION
+         (SELECT m.id FROM matched m WHERE m.id IN (${titleHits.sql})
+          ORDER BY m.created_at DESC, m.id DESC
+          LIMIT (SELECT CASE WHEN total <= ?::bigint THEN 0 ELSE ?::bigint END FROM counted))
+       ),
+       ordered AS (
+         SELECT m.*, CASE WHEN c.id IS NOT NULL THEN ${rank.sql} END AS candidate_rank
+         FROM matched m LEFT JOIN candidates c ON c.id = m.id
+         ORDER BY (c.id IS NOT NULL) DESC, candidate_rank DESC NULLS LAST,
+                  m.created_at DESC, m.id DESC
+         LIMIT ? OFFSET ?
+       ),
+       page AS (
+         SELECT row_number() OVER () AS position, o.id,
+                coalesce(o.candidate_rank, ${pageRank.sql}) AS rank
+         FROM ordered o
+       )
+       SELECT counted.total, ${DOCUMENT_COLUMNS}, page.rank
+       FROM counted LEFT JOIN page ON TRUE LEFT JOIN documents d ON d.id = page.id
+       ORDER BY page.position`,
+      [
+        ...matched.bindings,
+        RANK_EVERY_MATCH_UP_TO,
+        NEWEST_CANDIDATES,
+        ...titleHits.bindings,
+        RANK_EVERY_MATCH_UP_TO,
+        NEWEST_CANDIDATES,
+        ...rank.bindings,
+        page.limit,
+        page.offset,
+        ...pageRank.bindings,
+      ],
     );
-    const first = result.rows[0];
-    if (first || page.offset === 0) {
-      return { hits: result.rows.map(toHit), total: Number(first?.total ?? 0) };
-    }
-
-    // Past the last page the window count has no row to ride on.
-    const counted = await knex.raw<{ rows: { total: string }[] }>(
-      `SELECT count(*) AS total ${from}`,
-      fromBindings,
-    );
-    return { hits: [], total: Number(counted.rows[0]?.total ?? 0) };
+    const rows = result.rows.filter((row) => row.id !== null);
+    return { hits: rows.map(toHit), total: Number(result.rows[0]?.total ?? 0) };
   },
 
   /** Counts of MIME types and labels over the matches (or all documents without a query). */

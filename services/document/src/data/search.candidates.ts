@@ -1,0 +1,136 @@
+import type { Knex } from 'knex';
+import type { QueryNode } from '../domain/search.query';
+import { SEARCH_CONFIGS, queryRow, type Fragment } from './search.tsquery';
+
+type Config = (typeof SEARCH_CONFIGS)[number];
+
+/** The query's tsquery text under each configuration; '' where it has no lexemes there. */
+export type QueryTexts = Record<Config, string>;
+
+/** Matches up to this many are all ranked; above it only the candidates below are. */
+export const RANK_EVERY_MATCH_UP_TO = 1000;
+/** Above the bound: the newest this many matches, and the newest this many title hits. */
+export const NEWEST_CANDIDATES = 500;
+
+/** CJK substrings and fuzzy title matches: the parts of a match no vector index answers. */
+export interface ExtraMatch {
+  cjk: string[];
+  titleMatches?: { id: string; similarity: number }[] | undefined;
+}
+
+const TEXT_ARRAY = 'ARRAY(SELECT jsonb_array_elements_text(?::jsonb))';
+const json = (value: unknown): string => JSON.stringify(value);
+
+/**
+ * The query under every configuration, computed once so the page query binds constants: the
+ * planner then sees the lexemes (selectivity) and each branch can use its own partial index.
+ */
+export async function queryTexts(knex: Knex, tree: QueryNode): Promise<QueryTexts> {
+  const query = queryRow(tree);
+  const result = await knex.raw<{ rows: QueryTexts[] }>(
+    `SELECT ${SEARCH_CONFIGS.map((config) => `q.${config}::text AS ${config}`).join(', ')}
+     FROM (${query.sql}) AS q`,
+    query.bindings,
+  );
+  const row = result.rows[0];
+  if (!row) throw new Error('the query row is missing');
+  return row;
+}
+
+const configsOf = (texts: QueryTexts) => SEARCH_CONFIGS.filter((config) => texts[config] !== '');
+
+/** The document's own query as a constant per configuration (NULL where it has no lexemes). */
+function ownQuery(texts: QueryTexts): Fragment {
+  const arms = SEARCH_CONFIGS.map((config) => `WHEN '${config}' THEN ?::tsquery`).join(' ');
+  return {
+    sql: `(CASE d.search_config::text ${arms} END)`,
+    bindings: SEARCH_CONFIGS.map((config) => texts[config] || null),
+  };
+}
+
+const MATCH_COLUMNS = 'd.id, d.created_at, d.title, d.search_cjk, d.search_vector AS vector';
+
+/**
+ * Every match of the caller, one `UNION ALL` branch per configuration in use: a document is
+ * matched under its own configuration by that configuration's partial index, with no per-row
+ * recheck of its vector. CJK substrings and fuzzy title matches come in a last branch.
+ */
+export function matchedSql(texts: QueryTexts, filter: Fragment, extra: ExtraMatch): Fragment {
+  const branches: Fragment[] = configsOf(texts).map((config) => ({
+    sql: `SELECT ${MATCH_COLUMNS}, ?::tsquery AS q
+          FROM documents d
+          WHERE ${filter.sql} AND d.search_config = '${config}'::regconfig
+            AND d.search_vector @@ ?::tsquery`,
+    bindings: [texts[config], ...filter.bindings, texts[config]],
+  }));
+
+  const extras: Fragment[] = [];
+  if (extra.cjk.length > 0) {
+    extras.push({
+      sql: `d.search_cjk LIKE ALL(${TEXT_ARRAY})`,
+      bindings: [json(extra.cjk.map((run) => `%${run}%`))],
+    });
+  }
+  if (extra.titleMatches?.length) {
+    extras.push({
+      sql: `d.id = ANY(${TEXT_ARRAY}::uuid[])`,
+      bindings: [json(extra.titleMatches.map((entry) => entry.id))],
+    });
+  }
+  if (extras.length > 0) {
+    const own = ownQuery(texts);
+    branches.push({
+      sql: `SELECT ${MATCH_COLUMNS}, ${own.sql} AS q
+            FROM documents d
+            WHERE ${filter.sql} AND (${extras.map((part) => part.sql).join(' OR ')})
+              AND NOT coalesce(d.search_vector @@ ${own.sql}, false)`,
+      bindings: [
+        ...own.bindings,
+        ...filter.bindings,
+        ...extras.flatMap((part) => part.bindings),
+        ...own.bindings,
+      ],
+    });
+  }
+  return {
+    sql: branches.map((branch) => `(${branch.sql})`).join(' UNION ALL '),
+    bindings: branches.flatMap((branch) => branch.bindings),
+  };
+}
+
+/** Ids of the caller's documents whose title matches, through the title index. */
+export function titleHitsSql(texts: QueryTexts, filter: Fragment): Fragment {
+  const branches = configsOf(texts).map((config) => ({
+    sql: `SELECT d.id FROM documents d
+          WHERE ${filter.sql} AND d.search_config = '${config}'::regconfig
+            AND to_tsvector(d.search_config, readur_fold(d.title)) @@ ?::tsquery`,
+    bindings: [...filter.bindings, texts[config]],
+  }));
+  if (branches.length === 0) return { sql: 'SELECT NULL::uuid AS id WHERE FALSE', bindings: [] };
+  return {
+    sql: branches.map((branch) => branch.sql).join(' UNION ALL '),
+    bindings: branches.flatMap((branch) => branch.bindings),
+  };
+}
+
+/** The rank of one matched row `m`: cover density, plus CJK and fuzzy-title bonuses. */
+export function rankSql(extra: ExtraMatch, row = 'm'): Fragment {
+  const parts = [`coalesce(ts_rank_cd(${row}.vector, ${row}.q), 0)`];
+  const bindings: Knex.Value[] = [];
+  if (extra.cjk.length > 0) {
+    const patterns = json(extra.cjk.map((run) => `%${run}%`));
+    parts.push(
+      `(CASE WHEN ${row}.search_cjk LIKE ALL(${TEXT_ARRAY})
+        THEN (CASE WHEN ${row}.title LIKE ALL(${TEXT_ARRAY}) THEN 1.0 ELSE 0.1 END) ELSE 0 END)`,
+    );
+    bindings.push(patterns, patterns);
+  }
+  if (extra.titleMatches?.length) {
+    parts.push(
+      `coalesce((SELECT (t.value->>'similarity')::real FROM jsonb_array_elements(?::jsonb) AS t
+        WHERE (t.value->>'id')::uuid = ${row}.id), 0)`,
+    );
+    bindings.push(json(extra.titleMatches));
+  }
+  return { sql: `(${parts.join(' + ')})::real`, bindings };
+}

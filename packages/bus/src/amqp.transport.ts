@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import { currentCorrelationId } from '@readur/logger';
 import type { AnyEnvelope } from '@readur/contracts';
@@ -30,12 +31,21 @@ interface Connected {
 interface Consumer {
   subscription: Subscription;
   queue: string;
+  /** The queue consumed right now: `queue`, or a transient subscription's `<queue>.<random>`. */
+  consuming?: string;
   connection?: ChannelModel;
   channel?: ConfirmChannel;
   tag?: string;
 }
 
 const RECONNECT_MS = [100, 250, 500, 1_000, 2_000, 5_000];
+// A transient queue whose consumer stalls drops its oldest messages past this many.
+const TRANSIENT_MAX_LENGTH = 10_000;
+
+/** A fresh name per connection: an exclusive queue of a dead connection may linger a while. */
+function transientQueueName(queue: string): string {
+  return `${queue}.${randomBytes(6).toString('hex')}`;
+}
 
 /** Names of the queues of one subscription. */
 export function amqpQueueNames(queue: string, delayMs?: number) {
@@ -140,8 +150,23 @@ export function createAmqpBus(options: AmqpOptions, deps: BusDeps): Bus {
     }
   }
 
-  async function declareTopology(channel: ConfirmChannel, consumer: Consumer): Promise<void> {
+  async function declareTransient(channel: ConfirmChannel, consumer: Consumer): Promise<string> {
+    const { queue } = await channel.assertQueue(transientQueueName(consumer.queue), {
+      exclusive: true,
+      autoDelete: true,
+      durable: false,
+      arguments: { 'x-max-length': TRANSIENT_MAX_LENGTH },
+    });
+    for (const event of consumer.subscription.events) {
+      await channel.bindQueue(queue, options.exchange, event);
+    }
+    return queue;
+  }
+
+  async function declareTopology(channel: ConfirmChannel, consumer: Consumer): Promise<string> {
     const { subscription, queue } = consumer;
+    if (subscription.transient) return declareTransient(channel, consumer);
+
     const names = amqpQueueNames(queue);
     await channel.assertQueue(names.main, { durable: true });
     for (const event of subscription.events) {
@@ -159,6 +184,7 @@ export function createAmqpBus(options: AmqpOptions, deps: BusDeps): Bus {
         },
       });
     }
+    return names.main;
   }
 
   async function startConsumer(connection: ChannelModel, consumer: Consumer): Promise<void> {
@@ -177,9 +203,10 @@ export function createAmqpBus(options: AmqpOptions, deps: BusDeps): Bus {
       }
     });
 
-    await declareTopology(channel, consumer);
+    const queue = await declareTopology(channel, consumer);
+    consumer.consuming = queue;
     await channel.prefetch(options.prefetch);
-    const { consumerTag } = await channel.consume(consumer.queue, (message) => {
+    const { consumerTag } = await channel.consume(queue, (message) => {
       if (message) void inFlight.track(handle(consumer, channel, message));
     });
     consumer.tag = consumerTag;
@@ -217,6 +244,18 @@ export function createAmqpBus(options: AmqpOptions, deps: BusDeps): Bus {
     message: ConsumeMessage,
     verdict: Verdict,
   ): Promise<void> {
+    if (consumer.subscription.transient) {
+      // Best-effort fan-out: nothing to retry into and no dead letters to keep.
+      if (verdict.kind !== 'ack') {
+        logger.debug('transient subscription dropped a message', {
+          queue: consumer.consuming,
+          reason: verdict.reason,
+        });
+      }
+      channel.ack(message);
+      return;
+    }
+
     const headers = { ...(message.properties.headers ?? {}) };
     const republish = (queue: string) =>
       publishConfirmed(channel, '', queue, message.content, {
@@ -285,7 +324,11 @@ export function createAmqpBus(options: AmqpOptions, deps: BusDeps): Bus {
 
     const { connection } = await connected(publishTimeoutMs);
     await startConsumer(connection, consumer);
-    logger.info('amqp subscribed', { queue, events: subscription.events });
+    logger.info('amqp subscribed', {
+      queue: consumer.consuming,
+      events: subscription.events,
+      transient: subscription.transient ?? false,
+    });
   }
 
   async function check(): Promise<void> {

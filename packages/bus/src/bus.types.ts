@@ -38,6 +38,14 @@ export interface Subscription {
   events: EventName[];
   handler: Handler;
   retry?: RetryPolicy;
+  /**
+   * A per-bus-instance subscription for fan-out (each gateway replica's live events): every
+   * transient subscriber gets every event, from the moment it subscribed, and nothing is kept
+   * once its bus closes. RabbitMQ: an exclusive, auto-delete queue named `<queue>.<random>`;
+   * Kafka: a consumer group of its own starting at the latest offset, never committing. No
+   * retries and no dead letters: a handler that fails drops the message (best-effort).
+   */
+  transient?: boolean;
 }
 
 /** One interface over RabbitMQ and Kafka. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   Kafka,
   logLevel,
@@ -61,6 +62,7 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
   });
   const admin: Admin = kafka.admin();
   const consumers = new Map<string, Consumer>();
+  const transientGroups: string[] = [];
   const inFlight = new InFlight();
   let producerReady: Promise<void> | undefined;
   let adminReady: Promise<void> | undefined;
@@ -155,6 +157,12 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
         const verdict = await consumeMessage(context, body, attempt, correlation);
         if (verdict.kind === 'ack') return;
 
+        if (subscription.transient) {
+          // Best-effort fan-out: no retries, no dead letters.
+          logger.debug('transient subscription dropped a message', { reason: verdict.reason });
+          return;
+        }
+
         if (verdict.kind === 'dead-letter') {
           await send(kafkaDeadLetterTopic(options.topic), message.key?.toString() ?? '', body, {
             ...message.headers,
@@ -174,9 +182,12 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
 
   async function subscribe(subscription: Subscription): Promise<void> {
     validateSubscription(subscription, consumers);
-    const groupId = options.groupPrefix
+    const named = options.groupPrefix
       ? `${options.groupPrefix}.${subscription.name}`
       : subscription.name;
+    const { transient = false } = subscription;
+    const groupId = transient ? `${named}.${randomBytes(6).toString('hex')}` : named;
+    if (transient) transientGroups.push(groupId);
     const consumer = kafka.consumer({
       groupId,
       allowAutoTopicCreation: false,
@@ -190,16 +201,19 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
     await ensureTopics();
     await consumer.connect();
     const joined = waitForJoin(consumer);
-    // A new group reads the topic from its start, so no event published before it joined is missed.
-    await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
+    // A new durable group reads the topic from its start, so no event published before it
+    // joined is missed; a transient one wants only what happens from now on.
+    await consumer.subscribe({ topics: [options.topic], fromBeginning: !transient });
     const handler = eachMessage(subscription);
     // One partition at a time: kafkajs's partitionsConsumedConcurrently has been reported to
     // run one partition's messages in parallel (tulios/kafkajs#1139), which breaks ordering.
+    // A transient group never commits, so nothing of it outlives its members.
     await consumer.run({
+      autoCommit: !transient,
       eachMessage: (payload) => inFlight.track(handler(payload)),
     });
     await joined;
-    logger.info('kafka subscribed', { group: groupId, events: subscription.events });
+    logger.info('kafka subscribed', { group: groupId, events: subscription.events, transient });
   }
 
   async function check(): Promise<void> {
@@ -220,6 +234,11 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
     // disconnect() stops fetching, waits for eachMessage calls in flight and commits offsets.
     await Promise.allSettled([...consumers.values()].map((consumer) => consumer.disconnect()));
     await inFlight.drain();
+    if (transientGroups.length > 0) {
+      // Empty groups expire on their own; deleting them keeps the group list readable.
+      const deleting = connectAdmin().then(() => admin.deleteGroups(transientGroups));
+      await withTimeout(deleting, 5_000, () => new Error('timeout')).catch(() => undefined);
+    }
     await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
   }
 

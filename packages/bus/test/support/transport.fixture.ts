@@ -49,6 +49,8 @@ export interface TransportFixture {
   /** Settings for a child process that consumes from the same place. */
   childSettings(): { amqp?: AmqpOptions; kafka?: KafkaOptions };
   restartableBroker(): Promise<RestartableBroker>;
+  /** The RabbitMQ queues or Kafka groups a transient subscription named `subscription` has now. */
+  transientNames(subscription: string): Promise<string[]>;
   cleanup(): Promise<void>;
 }
 
@@ -125,6 +127,18 @@ export function amqpFixture(): TransportFixture {
         restart: restartRabbitMq,
         dispose: () => Promise.resolve(),
       }),
+    async transientNames(subscription) {
+      const { stdout } = await run('rabbitmqctl', [
+        'list_queues',
+        '-q',
+        '--no-table-headers',
+        'name',
+      ]);
+      return stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((queue) => queue.startsWith(`${subscription}.`));
+    },
     async cleanup() {
       await Promise.all(buses.map((bus) => bus.close()));
       await deleteAmqpTopology(options, channel);
@@ -245,6 +259,18 @@ export function kafkaFixture(): TransportFixture {
     },
     childSettings: () => ({ kafka: options }),
     restartableBroker: () => startOwnKafka(options.topic),
+    async transientNames(subscription) {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const { groups } = await admin.listGroups();
+        return groups
+          .map((group) => group.groupId)
+          .filter((group) => group.startsWith(`${subscription}.`));
+      } finally {
+        await admin.disconnect();
+      }
+    },
     async cleanup() {
       await Promise.all(buses.map((bus) => bus.close()));
       await dlqConsumer?.disconnect();

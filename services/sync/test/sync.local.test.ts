@@ -156,6 +156,12 @@ describe('local folder sources', () => {
         (event) => event.event === 'document.updated' && event.data.document_id === document?.id,
       ),
     );
+    // New bytes need new text: a fresh OCR run is asked for.
+    await waitFor(() =>
+      harness.events.find(
+        (event) => event.event === 'ocr.requested' && event.data.document_id === document?.id,
+      ),
+    );
   });
 
   it('when a file is written slowly over two seconds while watched, then it is taken once and complete', async () => {

@@ -82,6 +82,41 @@ describe('schedules, leases and failed files', () => {
     expect(await documentsOf(harness, user.id)).toHaveLength(150);
   });
 
+  it('when a sync is stopped, then it ends after its batch as stopped; a sync asked for while one runs is 409', async () => {
+    const user = newUser();
+    for (let index = 0; index < 400; index += 1)
+      await writeOld(`s${index}.txt`, `stop me ${index}`);
+    const created = await call(harness, user, 'POST', '/api/sources', {
+      name: 'stoppable',
+      source_type: 'local_folder',
+      enabled: true,
+      config: { paths: [folder], interval_seconds: 3600, watch: false },
+    });
+    const id = created.body.id as string;
+    await waitFor(
+      async () => {
+        const status = (await call(harness, user, 'GET', `/api/sources/${id}/status`)).body;
+        return (
+          status.state === 'running' &&
+          Number((status.run as { files_seen: number }).files_seen) >= 100
+        );
+      },
+      { timeoutMs: 30_000, intervalMs: 20 },
+    );
+
+    const again = await call(harness, user, 'POST', `/api/sources/${id}/sync`);
+    const stop = await call(harness, user, 'POST', `/api/sources/${id}/sync/stop`);
+    const status = await waitForRun(harness, user, id);
+
+    expect(again).toMatchObject({ status: 409, body: { code: 'SYNC_ALREADY_RUNNING' } });
+    expect(stop.status).toBe(202);
+    expect(status.run?.status).toBe('stopped');
+    expect(Number(status.run?.files_seen)).toBeLessThan(400);
+    expect((await call(harness, user, 'POST', `/api/sources/${id}/sync/stop`)).body).toMatchObject({
+      code: 'SYNC_NOT_RUNNING',
+    });
+  });
+
   it('when a file fails, then the failure is recorded with its reason, retried with growing delays on later syncs, and taken once it is fixed', async () => {
     const user = newUser();
     await writeOld('empty.txt', '');

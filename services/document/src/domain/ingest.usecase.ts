@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { Knex } from 'knex';
 import { createEnvelope, EVENT } from '@readur/contracts';
 import { documentRepository } from '../data/document.repository';
 import { documentSourceRepository } from '../data/document-source.repository';
 import { recordEvent } from '../data/event.outbox';
+import { ocrJobRepository } from '../data/ocr-job.repository';
 import type { DocumentDeps } from './document.deps';
 import { documentNotFound, duplicateDocument, emptyFile } from './document.errors';
 import { safeFilename } from './document.filename';
@@ -125,6 +128,37 @@ async function commitVersion(
       { correlationId },
     );
     await recordEvent(trx, envelope);
+    await requestOcr(trx, updated, correlationId);
     return updated;
   });
+}
+
+/**
+ * New bytes need new text: a new OCR run replaces any earlier one (whose late events are then
+ * ignored) and `ocr.requested` goes out in the same transaction, as for a manual retry.
+ */
+async function requestOcr(
+  trx: Knex.Transaction,
+  document: DocumentRecord,
+  correlationId: string | undefined,
+): Promise<void> {
+  const ocrLanguages = await ocrJobRepository.ocrLanguagesOf(trx, document.id);
+  const jobId = randomUUID();
+  await ocrJobRepository.replace(trx, document.id, jobId, 'pending');
+  await ocrJobRepository.requeue(trx, document.id, ocrLanguages);
+  const envelope = createEnvelope(
+    EVENT.ocrRequested,
+    {
+      document_id: document.id,
+      user_id: document.user_id,
+      title: document.title,
+      filename: document.filename,
+      mime_type: document.mime_type,
+      ...(ocrLanguages ? { ocr_languages: ocrLanguages } : {}),
+      job_id: jobId,
+      requested_at: new Date().toISOString(),
+    },
+    { correlationId },
+  );
+  await recordEvent(trx, envelope);
 }

@@ -7,10 +7,16 @@ type Config = (typeof SEARCH_CONFIGS)[number];
 /** The query's tsquery text under each configuration; '' where it has no lexemes there. */
 export type QueryTexts = Record<Config, string>;
 
-/** Matches up to this many are all ranked; above it only the candidates below are. */
-export const RANK_EVERY_MATCH_UP_TO = 1000;
-/** Above the bound: the newest this many matches, and the newest this many title hits. */
-export const NEWEST_CANDIDATES = 500;
+/** How much of a large match set is ranked (see `searchRepository.search`). */
+export interface RankingBounds {
+  /** Matches up to this many are all ranked; above it only the candidates are. */
+  rankEveryMatchUpTo: number;
+  /** Candidates: the newest this many matches, and the newest this many title hits. */
+  newestCandidates: number;
+}
+
+/** Measured with `bench/search.bench.mjs` (README, Performance → Search). */
+export const RANKING_BOUNDS: RankingBounds = { rankEveryMatchUpTo: 1000, newestCandidates: 500 };
 
 /** CJK substrings and fuzzy title matches: the parts of a match no vector index answers. */
 export interface ExtraMatch {

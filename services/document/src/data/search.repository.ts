@@ -4,10 +4,10 @@ import type { QueryNode } from '../domain/search.query';
 import { COLUMNS, toRecord } from './document.repository';
 import {
   matchedSql,
-  NEWEST_CANDIDATES,
   queryTexts,
-  RANK_EVERY_MATCH_UP_TO,
+  RANKING_BOUNDS,
   rankSql,
+  type RankingBounds,
   titleHitsSql,
 } from './search.candidates';
 import { QUERY_OF_ANY_CONFIG, QUERY_OF_DOCUMENT, queryRow, type Fragment } from './search.tsquery';
@@ -138,9 +138,9 @@ const toHit = ({ rank, total: _total, ...row }: Row): RankedDocument => ({
 export const searchRepository = {
   /**
    * One page of matches, best first; equal ranks fall back to newest first, then id, so paging
-   * is stable. Up to `RANK_EVERY_MATCH_UP_TO` matches every match is ranked. Above it ranking
+   * is stable. Up to `rankEveryMatchUpTo` matches every match is ranked. Above it ranking
    * every match means reading every matching vector, so only a bounded candidate set is: the
-   * newest `NEWEST_CANDIDATES` matches and the newest as many title hits; the other matches
+   * newest `newestCandidates` matches and the newest as many title hits; the other matches
    * follow them, newest first (their `rank` is still the real one). `total` is always exact.
    */
   async search(
@@ -148,8 +148,9 @@ export const searchRepository = {
     scope: SearchScope,
     match: SearchMatch,
     filters: SearchFilters,
-    page: { limit: number; offset: number },
+    page: { limit: number; offset: number; bounds?: RankingBounds | undefined },
   ): Promise<RankedPage> {
+    const bounds = page.bounds ?? RANKING_BOUNDS;
     const texts = await queryTexts(knex, match.tree);
     const filter = filterSql(scope, filters);
     const matched = matchedSql(texts, filter, match);
@@ -186,11 +187,11 @@ export const searchRepository = {
        ORDER BY page.position`,
       [
         ...matched.bindings,
-        RANK_EVERY_MATCH_UP_TO,
-        NEWEST_CANDIDATES,
+        bounds.rankEveryMatchUpTo,
+        bounds.newestCandidates,
         ...titleHits.bindings,
-        RANK_EVERY_MATCH_UP_TO,
-        NEWEST_CANDIDATES,
+        bounds.rankEveryMatchUpTo,
+        bounds.newestCandidates,
         ...rank.bindings,
         page.limit,
         page.offset,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { createLogger } from '@readur/logger';
@@ -74,6 +74,11 @@ describe('migrating local files to S3', () => {
         ?.storage_key ?? '';
     const corruptedKey = await keyOf(corrupted.id);
     await writeFile(path.join(harness.storagePath, ...corruptedKey.split('/')), 'tampered');
+    const thumbnailKey = `derived/${user.id}/${documents[0]?.id}/thumbnail.webp`;
+    await mkdir(path.join(harness.storagePath, 'derived', user.id, documents[0]?.id ?? ''), {
+      recursive: true,
+    });
+    await writeFile(path.join(harness.storagePath, ...thumbnailKey.split('/')), 'thumbnail bytes');
     const target = createStorage(s3EnvConfig(bucket));
     await prepareStorage(target);
     const deps = {
@@ -86,7 +91,10 @@ describe('migrating local files to S3', () => {
     const first = await migrateStorage(deps, { batchSize: 2 });
     const second = await migrateStorage(deps);
 
-    expect(first).toMatchObject({ total: 3, copied: 2, present: 0 });
+    expect(first).toMatchObject({ total: 3, copied: 2, present: 0, derived_copied: 1 });
+    expect((await buffer(await raw.getObject(bucket, thumbnailKey))).toString()).toBe(
+      'thumbnail bytes',
+    );
     expect(first.failed).toEqual([
       { document_id: corrupted.id, storage_key: corruptedKey, reason: 'checksum_mismatch' },
     ]);
@@ -95,7 +103,7 @@ describe('migrating local files to S3', () => {
       expect(sha256(stored)).toBe(sha256(good[index] as Buffer));
     }
     expect(await listKeys(raw, bucket)).not.toContain(corruptedKey);
-    expect(second).toMatchObject({ total: 3, copied: 0, present: 2 });
+    expect(second).toMatchObject({ total: 3, copied: 0, present: 2, derived_copied: 0 });
   });
 });
 

@@ -3,6 +3,7 @@ import type { Db } from './document.repository';
 /** What the storage migration needs of a document: where its bytes are and their checksum. */
 export interface StoredDocumentRef {
   id: string;
+  user_id: string;
   storage_key: string;
   file_size: number;
   file_hash: string;
@@ -12,7 +13,7 @@ export interface StoredDocumentRef {
 export const storageMigrationRepository = {
   async page(db: Db, afterId: string | undefined, limit: number): Promise<StoredDocumentRef[]> {
     const query = db('documents')
-      .select('id', 'storage_key', 'file_size', 'file_hash')
+      .select('id', 'user_id', 'storage_key', 'file_size', 'file_hash')
       .orderBy('id')
       .limit(limit);
     if (afterId) void query.where('id', '>', afterId);

@@ -3,13 +3,15 @@ import type { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import type { Logger } from '@readur/logger';
 import { isStorageNotFound, type Storage } from '@readur/storage';
+import { derivedKeys } from './archive.builder';
 import {
   storageMigrationRepository,
   type StoredDocumentRef,
 } from '../data/storage-migration.repository';
 
 /** Why one document could not be migrated. */
-export type MigrationFailureReason = 'source_missing' | 'checksum_mismatch' | 'copy_failed';
+export type MigrationFailureReason =
+  'source_missing' | 'checksum_mismatch' | 'derived_mismatch' | 'copy_failed';
 
 /** The outcome of one run of the storage migration. */
 export interface StorageMigrationReport {
@@ -17,6 +19,8 @@ export interface StorageMigrationReport {
   copied: number;
   /** Already in the target with the right checksum; not copied again. */
   present: number;
+  /** Archive PDFs and thumbnails copied beside the originals (verified against the source). */
+  derived_copied: number;
   failed: Array<{ document_id: string; storage_key: string; reason: MigrationFailureReason }>;
 }
 
@@ -77,11 +81,46 @@ async function migrateOne(
   return 'checksum_mismatch';
 }
 
+/** Copies a derived file (archive, thumbnail) when the source has it; true when one was copied. */
+async function copyDerived(deps: StorageMigrationDeps, key: string): Promise<boolean | 'mismatch'> {
+  const info = await deps.source.stat(key);
+  if (!info) return false;
+  const sourceHash = await sha256Of(await deps.source.get(key));
+  const present = await deps.target.stat(key);
+  if (present?.size === info.size && (await sha256Of(await deps.target.get(key))) === sourceHash) {
+    return false;
+  }
+
+  await deps.target.put(key, await deps.source.get(key));
+  if ((await sha256Of(await deps.target.get(key))) === sourceHash) return true;
+  await deps.target.delete(key);
+  return 'mismatch';
+}
+
+async function migrateWithDerived(
+  deps: StorageMigrationDeps,
+  document: StoredDocumentRef,
+  dryRun: boolean,
+  report: StorageMigrationReport,
+): Promise<Outcome> {
+  const outcome = await migrateOne(deps, document, dryRun);
+  if (dryRun || (outcome !== 'copied' && outcome !== 'present')) return outcome;
+
+  const keys = derivedKeys(document.user_id, document.id);
+  for (const key of [keys.archive, keys.thumbnail]) {
+    const copied = await copyDerived(deps, key);
+    if (copied === 'mismatch') return 'derived_mismatch';
+    if (copied) report.derived_copied += 1;
+  }
+  return outcome;
+}
+
 /**
  * Copies every document's file from `source` to `target` under the same key and verifies each
  * object by reading it back and comparing its SHA-256 with the document's `file_hash`. Objects
  * already present with the right checksum are left alone, so a run can be repeated. A
- * mismatching copy is removed from the target. The source is never changed.
+ * mismatching copy is removed from the target. Archive PDFs and thumbnails are copied too and
+ * compared with their source by SHA-256. The source is never changed.
  */
 export async function migrateStorage(
   deps: StorageMigrationDeps,
@@ -89,7 +128,13 @@ export async function migrateStorage(
 ): Promise<StorageMigrationReport> {
   const batchSize = options.batchSize ?? 200;
   const total = await storageMigrationRepository.count(deps.knex);
-  const report: StorageMigrationReport = { total, copied: 0, present: 0, failed: [] };
+  const report: StorageMigrationReport = {
+    total,
+    copied: 0,
+    present: 0,
+    derived_copied: 0,
+    failed: [],
+  };
 
   let afterId: string | undefined;
   let done = 0;
@@ -98,12 +143,15 @@ export async function migrateStorage(
     if (page.length === 0) break;
 
     for (const document of page) {
-      const outcome = await migrateOne(deps, document, options.dryRun ?? false).catch(
-        (error: unknown) => {
-          deps.logger.warn('storage migration copy failed', { document_id: document.id, error });
-          return 'copy_failed' as const;
-        },
-      );
+      const outcome = await migrateWithDerived(
+        deps,
+        document,
+        options.dryRun ?? false,
+        report,
+      ).catch((error: unknown) => {
+        deps.logger.warn('storage migration copy failed', { document_id: document.id, error });
+        return 'copy_failed' as const;
+      });
       tally(report, document, outcome);
       options.onProgress?.(++done, total);
     }

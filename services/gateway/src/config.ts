@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   baseConfig,
+  busConfig,
   configVariables,
   envBoolean,
   envInt,
@@ -36,6 +37,12 @@ export const gatewayConfigShape = {
   RATE_LIMIT_ENABLED: envBoolean(true),
   UPSTREAM_TIMEOUT_SECONDS: envInt(300, 1),
   AUTH_INTROSPECTION_CACHE_SECONDS: envInt(5, 0),
+  ...busConfig,
+  LIVE_EVENTS_ENABLED: envBoolean(true),
+  LIVE_AUTH_TIMEOUT_SECONDS: envInt(5, 1),
+  LIVE_HEARTBEAT_SECONDS: envInt(30, 1),
+  LIVE_MAX_BUFFERED_KB: envInt(1024, 1),
+  LIVE_RECHECK_SECONDS: envInt(60, 1),
 };
 
 /** The parsed configuration of the gateway. */
@@ -64,6 +71,14 @@ const DESCRIPTIONS: Record<string, string> = {
   UPSTREAM_TIMEOUT_SECONDS: 'idle time after which an upstream call answers 504',
   AUTH_INTROSPECTION_CACHE_SECONDS:
     'how long a live session or API key is trusted before the auth service is asked again',
+  AMQP_ENABLED: 'live events (GET /ws) read the bus: RabbitMQ, or Kafka with KAFKA_ENABLED',
+  AMQP_QUEUE: 'prefix of the transient live-events queue of each replica',
+  KAFKA_CONSUMER_GROUP: 'prefix of the consumer group of each replica (live events)',
+  LIVE_EVENTS_ENABLED: 'serve GET /ws (live events); false refuses it and opens no bus',
+  LIVE_AUTH_TIMEOUT_SECONDS: 'how long a /ws client may take to send its auth message',
+  LIVE_HEARTBEAT_SECONDS: 'ping interval; a client that missed one ping is cut off',
+  LIVE_MAX_BUFFERED_KB: 'unsent bytes per /ws client before it is closed 4408 (too slow)',
+  LIVE_RECHECK_SECONDS: 'how often the session or key of a /ws client is checked for revocation',
 };
 
 /** The `--help` text: every variable with its default. */

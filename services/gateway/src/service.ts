@@ -3,13 +3,17 @@ import { createApp, finishApp, listen } from '@readur/http';
 import { createLogger, type Logger } from '@readur/logger';
 import { createMetrics, startMetricsServer } from '@readur/metrics';
 import { jwksUrl, type GatewayConfig } from './config';
-import { createAccessTokenVerifier } from './domain/access-token.verifier';
+import {
+  createAccessTokenVerifier,
+  type AccessTokenVerifier,
+} from './domain/access-token.verifier';
 import { createIntrospectionClient } from './domain/introspection.client';
 import { rejectDeclaredOversize } from './http/body-limit.middleware';
 import { routeRequest, whenRouted } from './http/gateway.routes';
 import { authenticate } from './http/identity.middleware';
 import { createProxies, forward } from './http/proxy.middleware';
 import { rateLimits } from './http/rate-limit.middleware';
+import { startLiveEvents, type LiveEvents } from './live/live.server';
 
 /** The service name: logger field and metrics label. */
 export const SERVICE = 'gateway';
@@ -36,6 +40,25 @@ function upstreamHealth(baseUrl: string) {
     await response.body?.cancel();
     if (!response.ok) throw new Error(`answered ${response.status}`);
   };
+}
+
+/** Live events on `/ws`: best-effort, so a broker that is down delays them, not the gateway. */
+function liveEvents(
+  config: GatewayConfig,
+  verify: AccessTokenVerifier,
+  logger: Logger,
+): LiveEvents {
+  return startLiveEvents({
+    bus: config,
+    verify,
+    logger,
+    limits: {
+      authTimeoutMs: config.LIVE_AUTH_TIMEOUT_SECONDS * 1000,
+      heartbeatMs: config.LIVE_HEARTBEAT_SECONDS * 1000,
+      maxBufferedBytes: config.LIVE_MAX_BUFFERED_KB * 1024,
+      recheckMs: config.LIVE_RECHECK_SECONDS * 1000,
+    },
+  });
 }
 
 /**
@@ -100,6 +123,8 @@ export async function startGateway(
   finishApp(app, logger);
 
   const server = await listen(app, config.PORT);
+  const live = config.LIVE_EVENTS_ENABLED ? liveEvents(config, verify, logger) : undefined;
+  live?.attach(server.server);
   let metricsServer: http.Server | undefined;
   if (config.PROMETHEUS_ENABLED) {
     metricsServer = await startMetricsServer(metrics, config.PROMETHEUS_PORT);
@@ -107,6 +132,7 @@ export async function startGateway(
   logger.info('gateway listening', { port: server.port });
 
   const close = async () => {
+    await live?.close();
     await server.close();
     if (metricsServer) {
       const running = metricsServer;

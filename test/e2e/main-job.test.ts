@@ -109,6 +109,25 @@ describe('when the input is bad', () => {
     expect(res.status).toBe(413);
   });
 
+  it('then a multipart body cut off mid-file is refused and the service stays up', async () => {
+    const body =
+      '--XX\r\nContent-Disposition: form-data; name="file"; filename="t.txt"\r\n' +
+      'Content-Type: text/plain\r\n\r\ntruncated body without its closing boundary';
+
+    const res = await fetch(`${stack.gatewayUrl}/api/documents/upload`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${alice.token}`,
+        'content-type': 'multipart/form-data; boundary=XX',
+      },
+      body,
+    });
+    const after = await alice.request('GET', '/api/documents');
+
+    expect(res.status).toBe(400);
+    expect(after.status).toBe(200);
+  });
+
   it('then a header-only PDF is stored, fails as corrupt, and stays downloadable', async () => {
     const bytes = Buffer.from('%PDF-1.4\n%%EOF\n');
 

@@ -144,6 +144,26 @@ describe('uploading and downloading documents', () => {
     expect(((await response.json()) as { code: string }).code).toBe('FILE_REQUIRED');
   });
 
+  it('when the multipart body ends mid-file, then 400 and the service keeps serving', async () => {
+    const user = newUser();
+    const before = await harness.storedFiles();
+    const truncated =
+      '--XX\r\nContent-Disposition: form-data; name="file"; filename="t.txt"\r\n' +
+      'Content-Type: text/plain\r\n\r\ntruncated body without its closing boundary';
+
+    const response = await fetch(`${harness.baseUrl}/api/documents/upload`, {
+      method: 'POST',
+      headers: { ...user.headers, 'content-type': 'multipart/form-data; boundary=XX' },
+      body: truncated,
+    });
+    const after = await call(harness, user, 'GET', '/api/documents');
+
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { code: string }).code).toBe('INVALID_UPLOAD');
+    expect(after.status).toBe(200);
+    expect(await harness.storedFiles()).toEqual(before);
+  });
+
   it('when the file is over MAX_UPLOAD_SIZE_MB, then 413 FILE_TOO_LARGE and no file is left', async () => {
     const before = await harness.storedFiles();
 

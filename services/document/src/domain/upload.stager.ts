@@ -43,7 +43,18 @@ export async function stageFile(storage: Storage, source: Readable): Promise<Sta
   const key = `${STAGING_PREFIX}/${randomUUID()}`;
   const inspector = new Inspector();
   source.on('error', (error) => inspector.destroy(error));
+  // Storage starts reading only after its own set-up, so an early failure of the source (a
+  // truncated multipart body) must not surface as an unhandled 'error' event that ends the
+  // process. It is kept here and rethrown; storage sees the stream as errored too.
+  let failure: Error | undefined;
+  inspector.on('error', (error) => {
+    failure = error;
+  });
 
   const { size } = await storage.put(key, source.pipe(inspector));
+  if (failure) {
+    await storage.delete(key).catch(() => undefined);
+    throw failure;
+  }
   return { key, size, sha256: inspector.hash.digest('hex'), head: inspector.head };
 }

@@ -89,6 +89,16 @@ describe('when a request has a valid access token', () => {
   });
 });
 
+describe('when the scheme is written in lower case', () => {
+  it('then the token is accepted as with "Bearer"', async () => {
+    const res = await call('/api/documents', {
+      headers: { authorization: `bearer ${await tokens.valid()}` },
+    });
+
+    expect(res.status).toBe(200);
+  });
+});
+
 describe('when a public auth route is called', () => {
   it('then it is forwarded without a token and forged identity headers are dropped', async () => {
     const res = await call('/api/auth/login', {

@@ -3,9 +3,10 @@ import { AppError, forbidden, unauthorized } from '@readur/errors';
 import type { AccessTokenVerifier, Identity } from '../domain/access-token.verifier';
 import type { Route } from '../domain/route.table';
 
-// An access token (three base64url parts) or an API key (`rdr_key_` and base64url).
+// An access token (three base64url parts) or an API key (`rdr_key_` and base64url). The
+// scheme name is case-insensitive (RFC 7235), so `bearer` and `BEARER` are accepted too.
 const BEARER =
-  /^Bearer ([A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]*\.[A-Za-z0-9_.+/=-]*|rdr_key_[A-Za-z0-9_-]{20,200})$/;
+  /^Bearer +([A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]*\.[A-Za-z0-9_.+/=-]*|rdr_key_[A-Za-z0-9_-]{20,200})$/i;
 
 /** Removes every header a client could use to pose as the gateway or as another user. */
 export function stripTrustHeaders(req: Request): void {

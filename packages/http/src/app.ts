@@ -10,13 +10,28 @@ export const CORRELATION_ID_HEADER = 'x-correlation-id';
 /** A readiness check: resolves when the dependency answers, rejects otherwise. */
 export type HealthCheck = () => Promise<void>;
 
+/**
+ * A dependency the service can work without (a cache, an optional identity provider): when it
+ * fails the service reports `degraded` and stays ready.
+ */
+export interface OptionalHealthCheck {
+  check: HealthCheck;
+  optional: true;
+}
+
+/** How long one readiness check may take before it counts as down. */
+export const HEALTH_CHECK_TIMEOUT_MS = 2_000;
+
 /** What `createApp` needs to know about the service. */
 export interface AppOptions {
   service: string;
   logger: Logger;
   metrics?: Metrics;
-  /** Dependencies that must answer for the service to be ready (database, broker, ...). */
-  readiness?: Record<string, HealthCheck>;
+  /**
+   * Dependencies checked by `/api/health/ready`: required ones (database, broker, ...) must
+   * answer for the service to be ready; optional ones only degrade it.
+   */
+  readiness?: Record<string, HealthCheck | OptionalHealthCheck>;
   /** Limit for JSON bodies; uploads are streamed and never go through this parser. */
   jsonLimit?: string;
   /** False for a proxy that must stream bodies through untouched. */
@@ -69,21 +84,66 @@ function requestMetrics(metrics: Metrics) {
   };
 }
 
-async function runChecks(checks: Record<string, HealthCheck>) {
+/**
+ * One `debug` line per answered request with the client address Express derived (behind a
+ * trusted reverse proxy: the forwarded one). Never the query string, which may hold secrets.
+ */
+function accessLog(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const started = performance.now();
+    res.on('finish', () => {
+      logger.debug('request finished', {
+        method: req.method,
+        path: req.originalUrl.split('?')[0],
+        status: res.statusCode,
+        duration_ms: Math.round(performance.now() - started),
+        client_address: req.ip,
+      });
+    });
+    next();
+  };
+}
+
+/** State of one dependency in the readiness answer. */
+interface DependencyState {
+  status: 'up' | 'down';
+  optional: boolean;
+  latency_ms: number;
+  error?: string;
+}
+
+async function checkOne(entry: HealthCheck | OptionalHealthCheck): Promise<DependencyState> {
+  const { check, optional } =
+    typeof entry === 'function' ? { check: entry, optional: false } : entry;
+  const started = performance.now();
+  const latency = () => Math.round(performance.now() - started);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer within ${HEALTH_CHECK_TIMEOUT_MS} ms`)),
+      HEALTH_CHECK_TIMEOUT_MS,
+    );
+  });
+  try {
+    await Promise.race([check(), timeout]);
+    return { status: 'up', optional, latency_ms: latency() };
+  } catch (error) {
+    return { status: 'down', optional, latency_ms: latency(), error: (error as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function runChecks(checks: Record<string, HealthCheck | OptionalHealthCheck>) {
   const entries = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => {
-      const started = performance.now();
-      try {
-        await check();
-        return [name, { status: 'up', latency_ms: Math.round(performance.now() - started) }];
-      } catch (error) {
-        return [name, { status: 'down', error: (error as Error).message }];
-      }
-    }),
+    Object.entries(checks).map(async ([name, entry]) => [name, await checkOne(entry)] as const),
   );
-  const dependencies = Object.fromEntries(entries) as Record<string, { status: string }>;
-  const ready = Object.values(dependencies).every((entry) => entry.status === 'up');
-  return { ready, dependencies };
+  const dependencies = Object.fromEntries(entries);
+  const states = Object.values(dependencies);
+  const ready = states.every((state) => state.status === 'up' || state.optional);
+  const degraded = ready && states.some((state) => state.status === 'down');
+  const status = !ready ? 'not_ready' : degraded ? 'degraded' : 'ready';
+  return { ready, status, dependencies };
 }
 
 /**
@@ -97,14 +157,15 @@ export function createApp(options: AppOptions): Express {
   app.set('trust proxy', options.trustProxy ?? false);
   app.use(requestContext);
   if (options.metrics) app.use(requestMetrics(options.metrics));
+  app.use(accessLog(options.logger));
   if (options.parseJson !== false) app.use(express.json({ limit: options.jsonLimit ?? '1mb' }));
 
   app.get('/api/health', (_req, res) => {
     res.json({ status: 'ok', service: options.service });
   });
   app.get('/api/health/ready', async (_req, res) => {
-    const { ready, dependencies } = await runChecks(options.readiness ?? {});
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', dependencies });
+    const { ready, status, dependencies } = await runChecks(options.readiness ?? {});
+    res.status(ready ? 200 : 503).json({ status, dependencies });
   });
 
   return app;

@@ -13,6 +13,20 @@ export interface ErrorBody {
 interface BodyParserError {
   type?: string;
   status?: number;
+  statusCode?: number;
+}
+
+/** Client errors raised by Express itself, e.g. a path with malformed percent-encoding. */
+function frameworkClientError(error: BodyParserError): AppError | undefined {
+  const status = error.status ?? error.statusCode;
+  if (status === undefined || status < 400 || status > 499) return undefined;
+  return status === 400
+    ? new AppError(
+        'BAD_REQUEST',
+        'The request is malformed (for example a badly encoded path)',
+        400,
+      )
+    : new AppError('BAD_REQUEST', 'The request cannot be served as sent', status);
 }
 
 function toAppError(error: unknown): AppError | undefined {
@@ -28,7 +42,7 @@ function toAppError(error: unknown): AppError | undefined {
   if (parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') {
     return new AppError('UNSUPPORTED_ENCODING', 'Request body encoding is not supported', 415);
   }
-  return undefined;
+  return parserError ? frameworkClientError(parserError) : undefined;
 }
 
 /** Sends an error as `{ error, code, request_id }`; unknown errors become a bare 500. */

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
 import type { Logger } from '@readur/logger';
 
@@ -15,6 +17,7 @@ export interface RunningServer {
 export async function listen(app: Express, port: number, host = '0.0.0.0'): Promise<RunningServer> {
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
@@ -26,6 +29,30 @@ export async function listen(app: Express, port: number, host = '0.0.0.0'): Prom
       server.closeIdleConnections();
     });
   return { server, port: (server.address() as AddressInfo).port, close };
+}
+
+/**
+ * Answers requests Node refuses before Express sees them (headers over 16 KB, broken HTTP) in
+ * the same JSON shape as every other error, instead of an empty body.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex) {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const requestId = randomUUID();
+  const body = JSON.stringify({
+    error: tooLarge ? 'Request headers are too large' : 'Malformed HTTP request',
+    code: tooLarge ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST',
+    request_id: requestId,
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\n` +
+      `Connection: close\r\n\r\n${body}`,
+  );
 }
 
 /**

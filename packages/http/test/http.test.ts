@@ -86,6 +86,21 @@ describe('the HTTP app factory', () => {
     expect(((await res.json()) as { code: string }).code).toBe(code);
   });
 
+  it('when the path has malformed percent-encoding, then 400 BAD_REQUEST, not 500', async () => {
+    const res = await fetch(`${base}/api/things/%ff`);
+
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: string }).code).toBe('BAD_REQUEST');
+  });
+
+  it("when the headers are over Node's limit, then 431 comes as JSON with a request id", async () => {
+    const res = await fetch(`${base}/api/things/1`, { headers: { 'x-big': 'a'.repeat(20_000) } });
+
+    expect(res.status).toBe(431);
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(((await res.json()) as { code: string }).code).toBe('HEADERS_TOO_LARGE');
+  });
+
   it('when a handler throws something unexpected, then 500 says nothing internal', async () => {
     const res = await fetch(`${base}/api/boom`);
     const text = await res.text();

@@ -111,6 +111,35 @@ describe('reading, editing and deleting documents', () => {
     expect(response.status).toBe(400);
   });
 
+  it.each([
+    ['a NUL character in the title', { title: 'a\u0000b' }],
+    ['a NUL character in a label', { labels: ['ok', 'x\u0000'] }],
+    ['a NUL character in metadata', { metadata: { note: 'a\u0000b' } }],
+  ])('when a patch carries %s, then 400 VALIDATION_FAILED, not 500', async (_, body) => {
+    const user = newUser();
+    const document = await uploadDocument(harness, user, { bytes: textBytes(), filename: 'n.txt' });
+
+    const response = await call(harness, user, 'PATCH', `/api/documents/${document.id}`, body);
+
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { code: string }).code).toBe('VALIDATION_FAILED');
+  });
+
+  it('when a patch carries metadata nested 5000 levels deep, then 400 VALIDATION_FAILED', async () => {
+    const user = newUser();
+    const document = await uploadDocument(harness, user, { bytes: textBytes(), filename: 'd.txt' });
+    const deep = `{"metadata":${'{"a":'.repeat(5000)}{}${'}'.repeat(5000)}}`;
+
+    const response = await fetch(`${harness.baseUrl}/api/documents/${document.id}`, {
+      method: 'PATCH',
+      headers: { ...user.headers, 'content-type': 'application/json' },
+      body: deep,
+    });
+
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { code: string }).code).toBe('VALIDATION_FAILED');
+  });
+
   it('when a document is deleted, then the row and file are gone and document.deleted is published', async () => {
     const user = newUser();
     const document = await uploadDocument(harness, user, { bytes: pdfBytes(), filename: 'd.pdf' });

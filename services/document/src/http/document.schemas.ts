@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { OCR_STATUSES } from '../domain/document.types';
+import { metadataObject, storableText } from './storable.schemas';
 
 /** Query of `GET /api/documents`. */
 export const listQuerySchema = z.object({
@@ -12,13 +13,13 @@ export const listQuerySchema = z.object({
 /** Body of `PATCH /api/documents/:id`: at least one of title, labels, metadata. */
 export const patchBodySchema = z
   .object({
-    title: z.string().trim().min(1).max(500).optional(),
+    title: storableText.trim().min(1).max(500).optional(),
     labels: z
-      .array(z.string().trim().min(1).max(100))
+      .array(storableText.trim().min(1).max(100))
       .max(50)
       .transform((labels) => [...new Set(labels)])
       .optional(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
+    metadata: metadataObject.optional(),
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, 'give at least one of title, labels, metadata');

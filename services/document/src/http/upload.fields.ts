@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { metadataObject, storableText } from './storable.schemas';
 
 const MAX_LABELS = 50;
 
@@ -26,7 +27,7 @@ const labelsField = z
     }
     return [...new Set(parsed.data.map((label) => label.trim()).filter(Boolean))];
   })
-  .pipe(z.array(z.string().max(100)).max(MAX_LABELS));
+  .pipe(z.array(storableText.max(100)).max(MAX_LABELS));
 
 /** `metadata` as a JSON object. */
 const metadataField = z
@@ -41,12 +42,11 @@ const metadataField = z
       return z.NEVER;
     }
   })
-  .pipe(z.record(z.string(), z.unknown()));
+  .pipe(metadataObject);
 
 /** The optional text fields of an upload. */
 export const uploadFieldsSchema = z.object({
-  title: z
-    .string()
+  title: storableText
     .trim()
     .max(500)
     .optional()

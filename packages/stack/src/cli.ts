@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { startStack } from './stack';
 
-const HELP = `Usage: pnpm start [-- options]
+const HELP = `Usage: pnpm start [options]
 
 Starts every Readur service on this machine against the local PostgreSQL and RabbitMQ
 (migrations run first), prints where the API listens, and stops cleanly on Ctrl-C.
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const output = values.quiet
     ? undefined
     : (service: string, line: string) => process.stdout.write(`${service.padEnd(12)} ${line}\n`);
-  console.log('starting Readur: auth, document, ocr-worker, gateway ...');
+  console.log('starting Readur: auth, document, ocr-worker, webhook-dispatcher, sync, gateway ...');
   const stack = await startStack({
     gatewayPort: Number(values.port),
     ocrWorkers: Number(values['ocr-workers']),
@@ -45,20 +45,31 @@ async function main(): Promise<void> {
   console.log(`\nReadur API listening on ${stack.gatewayUrl} (Ctrl-C stops it)\n`);
 
   let stopping = false;
-  const stop = () => {
+  const stop = (exitCode: number) => {
     if (stopping) return;
     stopping = true;
     console.log('\nstopping Readur ...');
     stack.stop().then(
-      () => process.exit(0),
+      () => process.exit(exitCode),
       (error: unknown) => {
         console.error(error);
         process.exit(1);
       },
     );
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  process.on('SIGINT', () => stop(0));
+  process.on('SIGTERM', () => stop(0));
+
+  // A service that dies on its own (a crash, a port another program holds) must not leave a
+  // half-working stack that still looks up: say which one and stop the rest.
+  for (const service of stack.services) {
+    void service.exited.then((code) => {
+      if (stopping) return;
+      const how = code === null ? 'was killed by a signal' : `exited with code ${code}`;
+      console.error(`\nreadur: ${service.name} ${how}; it was not asked to stop`);
+      stop(1);
+    });
+  }
 }
 
 main().catch((error: unknown) => {

@@ -137,6 +137,15 @@ const stack = await startStack({
   },
 });
 const results = [];
+// Ctrl-C or a kill stops the stack's processes too, instead of leaving them running.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    stack
+      .stop()
+      .then(() => dropDatabase(databaseUrl))
+      .finally(() => process.exit(130));
+  });
+}
 try {
   const token = await signUp(stack.gatewayUrl);
   const firstWorker = stack.services.find((service) => service.name.startsWith('ocr-worker'));

@@ -93,6 +93,7 @@ function accessLog(logger: Logger) {
     const started = performance.now();
     res.on('finish', () => {
       logger.debug('request finished', {
+        request_id: req.id,
         method: req.method,
         path: req.originalUrl.split('?')[0],
         status: res.statusCode,

@@ -26,6 +26,11 @@ export interface StackOptions {
   output?: OutputSink;
   /** Give every service its own free port instead of the documented defaults. */
   randomPorts?: boolean;
+  /**
+   * Serve `/metrics` from every service. With `randomPorts` each gets its own free
+   * `PROMETHEUS_PORT` (off unless asked for); otherwise the documented 9100-9104.
+   */
+  metrics?: boolean;
 }
 
 /** A running stack. */
@@ -36,6 +41,8 @@ export interface Stack {
   webhookUrl: string;
   internalToken: string;
   services: ServiceProcess[];
+  /** `/metrics` address of each running process by its name (`gateway`, `ocr-worker-1`, ...). */
+  metricsUrls: Record<string, string>;
   /** Starts one more ocr-worker process. */
   addOcrWorker(): Promise<ServiceProcess>;
   /** Stops every process gracefully, the gateway first and the workers last. */
@@ -85,12 +92,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // A stack on its own exchange also gets its own queues, so stacks never share work.
     ...(options.exchange ? { AMQP_QUEUE: options.exchange } : {}),
     INTERNAL_API_TOKEN: internalToken,
-    PROMETHEUS_ENABLED: options.randomPorts ? 'false' : (process.env.PROMETHEUS_ENABLED ?? 'true'),
+    PROMETHEUS_ENABLED: metricsEnabled(options),
     ...options.env,
   };
   const url = (port: number) => `http://127.0.0.1:${port}`;
   const script = (service: string) => path.join(root, 'services', service, 'dist', 'main.js');
   const started: ServiceProcess[] = [];
+  const metricsUrls: Record<string, string> = {};
 
   const start = async (
     name: string,
@@ -98,14 +106,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     env: Record<string, string>,
     port: number,
   ) => {
+    // Random-port stacks never take the documented metrics ports another stack may hold.
+    const metricsPort = options.randomPorts ? String(await freePort()) : env.PROMETHEUS_PORT;
     const child = spawnService(
       name,
       script(service),
-      { ...common, ...env },
+      { ...common, ...env, ...(metricsPort ? { PROMETHEUS_PORT: metricsPort } : {}) },
       url(port),
       options.output,
     );
     started.push(child);
+    if (common.PROMETHEUS_ENABLED === 'true' && metricsPort) {
+      metricsUrls[name] = `${url(Number(metricsPort))}/metrics`;
+    }
     await waitUntilReady(child, '/api/health/ready');
     return child;
   };
@@ -187,9 +200,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     webhookUrl: url(ports.webhook),
     internalToken,
     services: started,
+    metricsUrls,
     addOcrWorker,
     stop,
   };
+}
+
+/** `PROMETHEUS_ENABLED` for the stack: on for local stacks, opt-in (`metrics`) for random ports. */
+function metricsEnabled(options: StackOptions): string {
+  if (options.metrics !== undefined) return String(options.metrics);
+  return options.randomPorts ? 'false' : (process.env.PROMETHEUS_ENABLED ?? 'true');
 }
 
 /**

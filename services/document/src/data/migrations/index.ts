@@ -4,6 +4,7 @@ import * as outbox from './002_outbox';
 import * as searchFolding from './010_search_folding';
 import * as searchPages from './011_search_pages';
 import * as searchCandidates from './012_search_candidates';
+import * as searchMatchCost from './013_search_match_cost';
 import * as ocrLanguages from './020_ocr_languages';
 import * as ocrJobs from './021_ocr_jobs';
 import * as documentSources from './030_document_sources';
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '010_search_folding': searchFolding,
   '011_search_pages': searchPages,
   '012_search_candidates': searchCandidates,
+  '013_search_match_cost': searchMatchCost,
   '020_ocr_languages': ocrLanguages,
   '021_ocr_jobs': ocrJobs,
   '030_document_sources': documentSources,

@@ -23,38 +23,49 @@ export const MARK_END = '\uE001';
  */
 export function fromMarked(marked: string, page: number | null): Snippet | undefined {
   const highlights: Highlight[] = [];
-  let text = '';
+  const parts: string[] = [];
   let length = 0;
+  let spaced = false;
   let start: number | undefined;
 
-  for (const character of unescapedCharacters(marked.trim())) {
+  // one pass over code points: a whole page of ts_headline output comes through here
+  for (const character of unescaped(marked.trim())) {
     if (character === MARK_START) {
       start = length;
     } else if (character === MARK_END) {
       if (start !== undefined && length > start) highlights.push({ start, end: length });
       start = undefined;
-    } else if (/\s/u.test(character)) {
-      if (!text.endsWith(' ')) {
-        text += ' ';
+    } else if (isSpace(character)) {
+      if (!spaced) {
+        parts.push(' ');
         length += 1;
+        spaced = true;
       }
     } else {
-      text += character;
+      parts.push(character);
       length += 1;
+      spaced = false;
     }
   }
 
+  const text = parts.join('');
   if (!text) return undefined;
   return { text, page, highlights: mergeAdjacent(highlights) };
 }
 
+/** `/\s/u` without running a regular expression on every ASCII character. */
+function isSpace(character: string): boolean {
+  if (character === ' ' || (character >= '\t' && character <= '\r')) return true;
+  return character > '\u007f' && /\s/u.test(character);
+}
+
 const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>' };
 
-/** The code points of `ts_headline` output, with the three escapes of its input undone. */
-function* unescapedCharacters(marked: string): Generator<string> {
-  for (const [entity] of marked.matchAll(/&(?:amp|lt|gt);|[^]/gu)) {
-    yield ENTITIES[entity] ?? entity;
-  }
+/** `ts_headline` output with the three escapes of its input undone. */
+function unescaped(marked: string): string {
+  return marked.includes('&')
+    ? marked.replace(/&(?:amp|lt|gt);/gu, (entity) => ENTITIES[entity] ?? entity)
+    : marked;
 }
 
 /** `ts_headline` marks each word of a phrase apart; a phrase reads better as one range. */

@@ -26,7 +26,13 @@ export class LocalStorage implements Storage {
   async put(key: string, source: Readable): Promise<{ size: number }> {
     const target = this.pathOf(key);
     const temp = path.join(path.dirname(target), `.${randomUUID()}.partial`);
-    const handle = await this.inDirectory(path.dirname(target), () => open(temp, 'wx'));
+    // Until the pipeline below listens, an early 'error' of the source must not go unheard
+    // (an unhandled 'error' event ends the process); the pipeline then sees it as errored.
+    const ignore = () => undefined;
+    source.on('error', ignore);
+    const handle = await this.inDirectory(path.dirname(target), () => open(temp, 'wx')).finally(
+      () => source.off('error', ignore),
+    );
 
     try {
       // `flush` fsyncs the descriptor before it is closed.

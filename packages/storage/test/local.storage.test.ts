@@ -50,6 +50,15 @@ describe('LocalStorage', () => {
     expect(await readdir(path.join(root, 'u1'))).toEqual([]);
   });
 
+  it('when the source fails before the file is even open, then put rejects and nothing is left', async () => {
+    const source = new Readable({ read: () => undefined });
+    setImmediate(() => source.destroy(new Error('early reset')));
+
+    await expect(storage.put('u1/early.bin', source)).rejects.toThrow('early reset');
+
+    expect(await storage.exists('u1/early.bin')).toBe(false);
+  });
+
   it('when a key is put twice, then the second write replaces the first whole', async () => {
     await storage.put('k.txt', Readable.from(['first version']));
     await storage.put('k.txt', Readable.from(['second']));

@@ -28,6 +28,10 @@ export const baseConfig = {
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
   PROMETHEUS_ENABLED: envBoolean(true),
   PROMETHEUS_PORT: envPort(9090),
+  // The same metrics over DogStatsD to a Datadog agent (read by @readur/metrics).
+  DATADOG_ENABLED: envBoolean(false),
+  DATADOG_HOST: z.string().min(1).default('127.0.0.1'),
+  DATADOG_PORT: envPort(8125),
 };
 
 /** The database of a service that owns tables. */

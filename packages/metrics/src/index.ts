@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { StatsD } from 'hot-shots';
 import client from 'prom-client';
 
 /** One process's metrics: a registry with default process metrics and the shared names. */
@@ -26,10 +27,15 @@ export interface Metrics {
 }
 
 /** Creates the registry of one service, labelled with its name. */
-export function createMetrics(service: string): Metrics {
+export function createMetrics(
+  service: string,
+  env: Record<string, string | undefined> = process.env,
+): Metrics {
   const registry = new client.Registry();
   registry.setDefaultLabels({ service });
   client.collectDefaultMetrics({ register: registry });
+  const datadog = datadogOptions(env);
+  if (datadog) startDogStatsD(registry, service, datadog);
 
   const counter = <L extends string>(name: string, help: string, labels: L[] = []) =>
     (registry.getSingleMetric(name) as client.Counter<L> | undefined) ??
@@ -121,4 +127,78 @@ export async function startMetricsServer(
 /** The port a started server listens on (useful when started on port 0). */
 export function serverPort(server: http.Server): number {
   return (server.address() as AddressInfo).port;
+}
+
+/** Where the DogStatsD copy of the metrics goes: a Datadog agent. */
+export interface DatadogOptions {
+  host: string;
+  port: number;
+  /** How often the registry is read and sent; DogStatsD aggregates per 10 s by default. */
+  intervalMs?: number;
+}
+
+/**
+ * `DATADOG_ENABLED`, `DATADOG_HOST`, `DATADOG_PORT` (validated by each service's config, from
+ * `baseConfig`); undefined when Datadog is off.
+ */
+export function datadogOptions(
+  env: Record<string, string | undefined>,
+): DatadogOptions | undefined {
+  if (!['true', '1', 'yes', 'on'].includes((env.DATADOG_ENABLED ?? '').toLowerCase())) return;
+  return { host: env.DATADOG_HOST || '127.0.0.1', port: Number(env.DATADOG_PORT || 8125) };
+}
+
+type Sample = { labels: Record<string, string | number>; value: number; metricName?: string };
+const tagsOf = (labels: Record<string, string | number>) =>
+  Object.entries(labels).map(([name, value]) => `${name}:${value}`);
+
+/**
+ * Sends the registry's own metrics (not the default process metrics the agent collects
+ * itself) to DogStatsD every `intervalMs`, under the same names: counters as increments of
+ * what they grew since the last send, gauges as gauges, histograms as `<name>_count` and
+ * `<name>_sum` increments. Labels become tags. Returns a stop function.
+ */
+export function startDogStatsD(
+  registry: client.Registry,
+  service: string,
+  options: DatadogOptions,
+): () => Promise<void> {
+  const statsd = new StatsD({
+    host: options.host,
+    port: options.port,
+    globalTags: { service },
+    errorHandler: () => undefined,
+  });
+  statsd.socket.unref();
+  const last = new Map<string, number>();
+  const delta = (key: string, value: number) => {
+    const grown = value - (last.get(key) ?? 0);
+    last.set(key, value);
+    return grown;
+  };
+
+  const send = async () => {
+    for (const metric of await registry.getMetricsAsJSON()) {
+      if (metric.name.startsWith('process_') || metric.name.startsWith('nodejs_')) continue;
+      for (const sample of metric.values as Sample[]) {
+        const name = sample.metricName ?? metric.name;
+        const tags = tagsOf(sample.labels);
+        const key = `${name}|${tags.join(',')}`;
+        const type = String(metric.type);
+        if (type === 'gauge') statsd.gauge(name, sample.value, tags);
+        else if (type === 'counter') statsd.increment(name, delta(key, sample.value), tags);
+        else if (name.endsWith('_count') || name.endsWith('_sum')) {
+          statsd.increment(name, delta(key, sample.value), tags);
+        }
+      }
+    }
+  };
+  const timer = setInterval(() => void send().catch(() => undefined), options.intervalMs ?? 10_000);
+  timer.unref();
+
+  return async () => {
+    clearInterval(timer);
+    await send().catch(() => undefined);
+    await new Promise<void>((resolve) => statsd.close(() => resolve()));
+  };
 }

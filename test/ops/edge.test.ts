@@ -432,6 +432,36 @@ describe('Prometheus (Debian prometheus) scraping the running stack', () => {
     expect(errors.length).toBeGreaterThan(0);
   }, 180_000);
 
+  it('when a scan cannot be read, then its failure is counted by reason', async () => {
+    const broken = await user.upload(Buffer.from('%PDF-1.7\n% not really a PDF\n'), 'broken.pdf');
+    expect(broken.status).toBe(201);
+    const done = await waitForOcr(user, ((await broken.json()) as DocumentJson).id);
+
+    type Failure = { metric: { reason: string } };
+    const failures = (await eventually('sum by (reason) (ocr_failures_total)', (result) =>
+      (result as Failure[]).some((entry) => entry.metric.reason === done.ocr_failure_reason),
+    )) as Failure[];
+
+    expect(done.ocr_status).toBe('failed');
+    expect(failures.map((entry) => entry.metric.reason)).toContain(done.ocr_failure_reason);
+  }, 120_000);
+
+  it('when the Grafana dashboard is imported, then every panel query is valid PromQL on these metrics', async () => {
+    const dashboard = JSON.parse(
+      fs.readFileSync(path.join(root, 'deploy/grafana/readur-dashboard.json'), 'utf8'),
+    ) as { panels: { title: string; targets: { expr: string }[] }[] };
+    const queries = dashboard.panels.flatMap((panel) => panel.targets.map((t) => t.expr));
+
+    expect(queries.length).toBeGreaterThanOrEqual(10);
+    for (const promql of queries) {
+      const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
+      expect({ promql, status: res.status }).toEqual({ promql, status: 200 });
+    }
+    // The documented panels have data after the work above.
+    expect(await query('sum(ocr_queue_pending_count)')).toHaveLength(1);
+    expect(await eventually('sum(rate(ocr_pages_processed_total[5m]))')).toHaveLength(1);
+  });
+
   it('when the alert rules are loaded, then Prometheus evaluates every one of them without error', async () => {
     const res = await fetch(`${prometheusUrl}/api/v1/rules`);
     const body = (await res.json()) as {

@@ -72,6 +72,10 @@ export function createDocumentCreatedConsumer(deps: OcrConsumerDeps) {
     [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
   );
   const pagesDone = metrics.counter('ocr_pages_processed_total', 'Pages the OCR worker finished');
+  const failures = metrics.counter('ocr_failures_total', 'Final OCR failures, by reason', [
+    'reason',
+    'scope',
+  ]);
 
   const publishFailed = async (
     job: OcrJob,
@@ -94,6 +98,7 @@ export function createDocumentCreatedConsumer(deps: OcrConsumerDeps) {
       ),
     );
     outcomes.inc({ outcome: 'failed' });
+    failures.inc({ reason: reason.reason, scope: 'document' });
     logger.warn('ocr failed', { document_id: job.documentId, reason: reason.reason, attempts: n });
   };
 

@@ -85,6 +85,10 @@ export function createPageRequestedConsumer(deps: PageConsumerDeps) {
     [],
     [0.5, 1, 2, 5, 10, 30, 60, 120, 300],
   );
+  const failures = metrics.counter('ocr_failures_total', 'Final OCR failures, by reason', [
+    'reason',
+    'scope',
+  ]);
 
   const run = async (source: PageRequested): Promise<boolean> => {
     const { document_id, job_id, page, page_count, languages } = source.data;
@@ -140,6 +144,7 @@ export function createPageRequestedConsumer(deps: PageConsumerDeps) {
       }
 
       await bus.publish(pageFailed(envelope, failure, delivery.attempt));
+      failures.inc({ reason: failure.reason, scope: 'page' });
       logger.warn('ocr page failed', { document_id, page, reason: failure.reason });
       return failure.retry
         ? { kind: 'dead-letter', reason: `${failure.reason}: ${failure.message}` }

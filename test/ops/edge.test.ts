@@ -21,6 +21,7 @@ interface LogLine {
   client_address?: string;
 }
 const logs: LogLine[] = [];
+const rawLines: { service: string; line: string }[] = [];
 const daemons: ChildProcess[] = [];
 let stack: Stack;
 let user: ApiUser;
@@ -235,6 +236,7 @@ beforeAll(async () => {
       TRUST_PROXY: '127.0.0.1',
     },
     output: (service, line) => {
+      rawLines.push({ service, line });
       try {
         logs.push({ ...(JSON.parse(line) as Omit<LogLine, 'service'>), service });
       } catch {
@@ -347,6 +349,27 @@ describe('the gateway without a proxy', () => {
     });
 
     expect((await gatewayLog(requestId)).client_address).toBe('127.0.0.2');
+  });
+});
+
+describe('logs as deploy/filebeat and deploy/logstash read them', () => {
+  it('when the services have worked, then every line is one JSON object with the fields the configs use', () => {
+    const json = rawLines.filter(({ line }) => line.startsWith('{'));
+    const other = rawLines.filter(({ line }) => !line.startsWith('{'));
+
+    expect(json.length).toBeGreaterThan(20);
+    for (const { line } of json) {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      // filebeat.yml: `timestamp` layout 2006-01-02T15:04:05.999Z; message_key: message.
+      expect(entry.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(['error', 'warn', 'info', 'debug']).toContain(entry.level);
+      expect(typeof entry.message).toBe('string');
+      expect(typeof entry.service).toBe('string');
+    }
+    // The only plain line is the admin password banner, printed once (logstash tags it).
+    expect(other.map(({ service, line }) => `${service}: ${line.slice(0, 30)}`)).toEqual([
+      'auth: *** Readur admin account creat',
+    ]);
   });
 });
 

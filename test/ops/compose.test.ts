@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { SERVICE_CONFIGS, unknownNames } from './config-shapes';
@@ -141,6 +142,48 @@ describe('docker-compose.yml', () => {
         kafka: 'true',
       });
       expect(env.KAFKA_BROKERS).toBe('kafka:9092');
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const lines = fs
+    .readFileSync(path.join(root, 'Dockerfile'), 'utf8')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .filter((line) => line.trim() && !line.trim().startsWith('#'));
+  const runtime = lines.slice(lines.findLastIndex((line) => line.startsWith('FROM ')));
+  const instruction = (name: string) => runtime.filter((line) => line.startsWith(`${name} `));
+
+  it('when built, then the runtime stage is a second stage without build tools or sources', () => {
+    expect(lines.filter((line) => line.startsWith('FROM ')).length).toBeGreaterThanOrEqual(2);
+    expect(runtime.join('\n')).not.toMatch(/pnpm install|npm install/);
+    expect(runtime.join('\n')).toMatch(/rm -rf [^\n]*services\/\*\/src/);
+  });
+
+  it('when run, then it runs as the unprivileged node user with an exec-form entry point', () => {
+    expect(instruction('USER')).toEqual(['USER node']);
+    const entrypoint = JSON.parse(instruction('ENTRYPOINT')[0]?.slice(11) ?? 'null') as unknown;
+    const command = JSON.parse(instruction('CMD')[0]?.slice(4) ?? 'null') as string[];
+
+    expect(entrypoint).toEqual(['node']);
+    expect(
+      fs.existsSync(path.join(root, (command[0] ?? '').replace('/dist/main.js', '/src/main.ts'))),
+    ).toBe(true);
+  });
+
+  it('when running, then the HEALTHCHECK asks the service its own /api/health (exec form)', () => {
+    const [healthcheck] = instruction('HEALTHCHECK');
+
+    expect(healthcheck).toMatch(/CMD \["node", "-e", ".*\/api\/health.*"\]/);
+    expect(healthcheck).toContain('process.env.PORT');
+  });
+
+  it('when every compose command is looked up, then each names a service entry point the image has', () => {
+    for (const [name, service] of appServices(composeConfig())) {
+      const main = path.join(root, 'services', name, 'src', 'main.ts');
+      expect({ name, exists: fs.existsSync(main) }).toEqual({ name, exists: true });
+      expect(service.command).toEqual([`services/${name}/dist/main.js`]);
     }
   });
 });

@@ -197,10 +197,23 @@ describe('k8s/', () => {
     expect(scaled.spec.scaleTargetRef.name).toBe('ocr-worker');
     expect(scaled.spec.minReplicaCount).toBe(1);
     expect(scaled.spec.maxReplicaCount).toBeGreaterThan(1);
-    expect(scaled.spec.triggers[0]).toMatchObject({
-      type: 'rabbitmq',
-      metadata: { queueName: 'ocr-worker', mode: 'QueueLength' },
-    });
+    // The subscriptions of services/ocr-worker/src/main.ts: documents and page jobs.
+    expect(scaled.spec.triggers).toEqual([
+      expect.objectContaining({
+        type: 'rabbitmq',
+        metadata: expect.objectContaining({
+          queueName: 'ocr-worker',
+          mode: 'QueueLength',
+        }) as object,
+      }),
+      expect.objectContaining({
+        type: 'rabbitmq',
+        metadata: expect.objectContaining({
+          queueName: 'ocr-worker.pages',
+          mode: 'QueueLength',
+        }) as object,
+      }),
+    ]);
     expect((worker.spec as { replicas?: number }).replicas).toBeUndefined();
   });
 
@@ -214,10 +227,15 @@ describe('k8s/', () => {
 
     expect(bus.data).toMatchObject({ AMQP_ENABLED: 'false', KAFKA_ENABLED: 'true' });
     expect(scaled).toHaveLength(1);
-    expect(scaled[0]?.spec.triggers[0]).toMatchObject({
-      type: 'kafka',
-      metadata: { consumerGroup: 'ocr-worker', topic: bus.data.KAFKA_TOPIC },
-    });
+    expect(
+      scaled[0]?.spec.triggers.map((trigger) => [trigger.type, trigger.metadata.consumerGroup]),
+    ).toEqual([
+      ['kafka', 'ocr-worker'],
+      ['kafka', 'ocr-worker.pages'],
+    ]);
+    for (const trigger of scaled[0]?.spec.triggers ?? []) {
+      expect(trigger.metadata.topic).toBe(bus.data.KAFKA_TOPIC);
+    }
     expect(kafka.some((m) => m.kind === 'TriggerAuthentication')).toBe(false);
   });
 

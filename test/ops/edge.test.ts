@@ -4,6 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import WebSocket from 'ws';
 import { dropDatabase, freePort, startStack, type Stack } from '@readur/stack';
 import { signUp, waitForOcr, type ApiUser, type DocumentJson } from '../e2e/client';
 import { textImage } from '../e2e/fixtures';
@@ -286,6 +287,35 @@ describe.each(['nginx', 'apache', 'caddy'])('%s in front of the gateway (deploy/
     expect(res.status).toBe(201);
     expect((JSON.parse(res.text) as DocumentJson).file_size).toBe(100 * MB);
   }, 180_000);
+
+  it('when a WebSocket is opened on /ws, then it is upgraded through the proxy and receives an event', async () => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port()}/ws`, [
+      'readur.v1',
+      `bearer.${user.token}`,
+    ]);
+    const messages: { type?: string; event?: string; data?: { title?: string } }[] = [];
+    socket.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString()) as never));
+    const until = async (found: () => boolean) => {
+      const deadline = Date.now() + 30_000;
+      while (!found() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    };
+
+    await until(() => messages.some((message) => message.type === 'ready'));
+    const title = `ws-through-${proxy}`;
+    const uploaded = await user.upload(Buffer.from(`${title} ${Date.now()}\n`), `${title}.txt`, {
+      title,
+    });
+    await until(() =>
+      messages.some((m) => m.event === 'document.created' && m.data?.title === title),
+    );
+    socket.close();
+
+    expect(uploaded.status).toBe(201);
+    expect(socket.protocol).toBe('readur.v1');
+    expect(
+      messages.find((m) => m.event === 'document.created' && m.data?.title === title),
+    ).toBeDefined();
+  }, 60_000);
 
   it('when any other route gets a 2 MB body, then the proxy refuses it with 413', async () => {
     const res = await request(

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 
 const HELP = `Usage: node bench/search.bench.mjs [--documents 100000] [--users 10] [--runs 40]
                                     [--words-per-document 650] [--keep] [--reuse <database>]
-                                    [--kinds <kind,kind>]
+                                    [--kinds <kind,kind>] [--previous <dir>]
 
 Builds <documents> documents of about 4 KB of text each (Zipf-distributed words from a
 50 000-word vocabulary, 90 % English, 10 % German OCR language) for <users> users in a fresh
@@ -26,7 +26,9 @@ Build first (pnpm run build). Needs PostgreSQL and RabbitMQ. The database is dro
 end unless --keep. --reuse <database> skips the build and measures a database an earlier
 --keep run left (its words and users are read from its bench_meta table; the service's newer
 migrations run on it first); a reused database is kept. --kinds runs only the query kinds
-whose names contain one of the given comma-separated strings.
+whose names contain one of the given comma-separated strings. --previous <dir> also times,
+interleaved with the others, the service SQL of an earlier build: <dir> holds its compiled
+services/document/dist (e.g. transpiled from git archive <commit> services/document/src).
 `;
 
 const { values } = parseArgs({
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     reuse: { type: 'string' },
     kinds: { type: 'string' },
+    previous: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -53,6 +56,13 @@ const documentService = requireDocument('./dist/index.js');
 const { searchRepository } = requireDocument('./dist/data/search.repository.js');
 const { snippetRepository } = requireDocument('./dist/data/snippet.repository.js');
 const { parseQuery } = requireDocument('./dist/domain/search.query.js');
+const previous = values.previous
+  ? {
+      ...requireDocument(path.resolve(values.previous, 'dist/data/search.repository.js')),
+      ...requireDocument(path.resolve(values.previous, 'dist/data/snippet.repository.js')),
+      ...requireDocument(path.resolve(values.previous, 'dist/domain/search.query.js')),
+    }
+  : undefined;
 
 const DOCUMENTS = Number(values.documents);
 const USERS = Number(values.users);
@@ -320,7 +330,13 @@ function filtersOf(filters = {}) {
   };
 }
 
-async function serviceSql(knex, userId, entry) {
+async function serviceSql(
+  knex,
+  userId,
+  entry,
+  code = { searchRepository, snippetRepository, parseQuery },
+) {
+  const { searchRepository, snippetRepository, parseQuery } = code;
   const mode = entry.mode ?? 'web';
   const parsed = parseQuery(entry.q, mode);
   const scope = { userId };
@@ -372,17 +388,20 @@ async function http(base, userId, entry) {
 async function measure(knex, base, mix) {
   const results = [];
   for (const entry of mix) {
-    const samples = { baseline: [], sql: [], http: [] };
+    const samples = { baseline: [], sql: [], http: [], ...(previous ? { previous: [] } : {}) };
     const totals = [];
     // one warm-up of each path, then interleaved runs so cache state is shared fairly
     await baseline(knex, users[0], entry.q);
     await serviceSql(knex, users[0], entry);
     await http(base, users[0], entry);
+    if (previous) await serviceSql(knex, users[0], entry, previous);
     for (let run = 0; run < RUNS; run += 1) {
       const userId = users[run % USERS];
       samples.baseline.push(await timed(() => baseline(knex, userId, entry.q)));
       samples.sql.push(await timed(async () => totals.push(await serviceSql(knex, userId, entry))));
       samples.http.push(await timed(() => http(base, userId, entry)));
+      if (previous)
+        samples.previous.push(await timed(() => serviceSql(knex, userId, entry, previous)));
     }
     const total = Math.round(totals.reduce((sum, value) => sum + value, 0) / totals.length);
     results.push({
@@ -394,7 +413,9 @@ async function measure(knex, base, mix) {
     process.stdout.write(
       `  ${entry.kind.padEnd(24)} hits/user ${String(total).padStart(6)}  ` +
         `baseline p50 ${last.baseline.p50.toFixed(1)}  sql p50 ${last.sql.p50.toFixed(1)}  ` +
-        `http p50 ${last.http.p50.toFixed(1)} ms\n`,
+        `http p50 ${last.http.p50.toFixed(1)}` +
+        (previous ? `  previous sql p50 ${last.previous.p50.toFixed(1)}` : '') +
+        ' ms\n',
     );
   }
   return results;
@@ -441,12 +462,14 @@ async function deleteTopology(exchange) {
 function table(results) {
   const cell = (s) => `${s.p50.toFixed(1)} / ${s.p95.toFixed(1)} / ${s.p99.toFixed(1)}`;
   const lines = [
-    '| query kind | hits per user | baseline SQL p50/p95/p99 ms | service SQL p50/p95/p99 ms | HTTP p50/p95/p99 ms |',
-    '|---|---|---|---|---|',
+    '| query kind | hits per user | baseline SQL p50/p95/p99 ms | service SQL p50/p95/p99 ms | HTTP p50/p95/p99 ms |' +
+      (previous ? ' previous service SQL p50/p95/p99 ms |' : ''),
+    '|---|---|---|---|---|' + (previous ? '---|' : ''),
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.kind} | ${r.total} | ${cell(r.baseline)} | ${cell(r.sql)} | ${cell(r.http)} |`,
+      `| ${r.kind} | ${r.total} | ${cell(r.baseline)} | ${cell(r.sql)} | ${cell(r.http)} |` +
+        (r.previous ? ` ${cell(r.previous)} |` : ''),
     );
   }
   return lines.join('\n');

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { Knex } from 'knex';
 import { createBus } from '@readur/bus';
-import { createApp, finishApp, listen } from '@readur/http';
+import { createApp, finishApp, listen, requireInternalToken, requireUser } from '@readur/http';
 import { createLogger, type Logger } from '@readur/logger';
 import { createMetrics, startMetricsServer, type Metrics } from '@readur/metrics';
 import { startOutboxRelay } from '@readur/outbox';
@@ -18,7 +18,6 @@ import { ocrOutputRoutes, queueRoutes } from './http/ocr-output.routes';
 import { ocrRoutes } from './http/ocr.routes';
 import { disabledSearchCache, redisSearchCache } from './data/search.cache';
 import { searchRoutes, similarRoutes } from './http/search.routes';
-import { requireInternalToken, requireUser } from './http/trust.middleware';
 
 /** The service name: logger field, bus client name, metrics label. */
 export const SERVICE = 'document';

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { createBus } from '@readur/bus';
-import { createApp, finishApp, listen } from '@readur/http';
+import { createApp, finishApp, listen, requireUser } from '@readur/http';
 import { createLogger, type Logger } from '@readur/logger';
 import { createMetrics, startMetricsServer } from '@readur/metrics';
 import { startOutboxRelay } from '@readur/outbox';
@@ -14,7 +14,6 @@ import type { SourceDeps } from './domain/source.usecases';
 import { startScheduler } from './domain/sync.scheduler';
 import type { SyncDeps } from './domain/sync.runner';
 import { sourceRoutes } from './http/source.routes';
-import { requireUser } from './http/trust.middleware';
 
 /** The service name: logger field, bus client name, metrics label. */
 export const SERVICE = 'sync';

@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { parseInput } from '@readur/http';
+import { identityOf, parseInput } from '@readur/http';
 import type { DocumentDeps } from '../domain/document.deps';
 import {
   deleteDocument,
@@ -16,7 +16,6 @@ import { uploadDocument } from '../domain/upload.usecase';
 import { listQuerySchema, patchBodySchema } from './document.schemas';
 import { presentDocument } from './document.presenter';
 import { sendDocumentFile } from './file.response';
-import { identityOf } from './trust.middleware';
 import { uploadFieldsSchema } from './upload.fields';
 import { readUpload } from './upload.parser';
 

@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import contentDisposition from 'content-disposition';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { parseInput } from '@readur/http';
+import { identityOf, parseInput } from '@readur/http';
 import type { DocumentDeps } from '../domain/document.deps';
 import type { Caller } from '../domain/document.usecases';
 import {
@@ -14,7 +14,6 @@ import {
   storeThumbnail,
   type DerivedFile,
 } from '../domain/ocr-output.usecases';
-import { identityOf } from './trust.middleware';
 
 const callerOf = (req: Request): Caller => ({
   userId: identityOf(req).userId,

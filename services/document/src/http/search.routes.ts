@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { parseInput } from '@readur/http';
+import { identityOf, parseInput } from '@readur/http';
 import type { DocumentRecord } from '../domain/document.types';
 import {
   queryRequired,
@@ -17,7 +17,6 @@ import {
   searchQuerySchema,
   similarQuerySchema,
 } from './search.schemas';
-import { identityOf } from './trust.middleware';
 
 const callerOf = (req: Request, scope: 'own' | 'all' = 'own'): SearchCaller => ({
   ...identityOf(req),

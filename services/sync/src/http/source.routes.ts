@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { parseInput } from '@readur/http';
+import { identityOf, parseInput } from '@readur/http';
 import {
   createSource,
   deleteSource,
@@ -14,7 +14,6 @@ import {
 } from '../domain/source.usecases';
 import { presentSource, presentStatus } from './source.presenter';
 import { createSourceSchema, patchSourceSchema, testSourceSchema } from './source.schemas';
-import { identityOf } from './trust.middleware';
 
 const userOf = (req: Request) => identityOf(req).userId;
 const callerOf = (req: Request) => identityOf(req);

@@ -2,7 +2,7 @@
  * Publish→consume throughput and latency through @readur/bus, next to the raw client doing
  * the same with no abstraction, in one run. Loopback brokers only; bounded message count.
  *
- *   pnpm --filter @readur/bus bench --help   (or: cd packages/bus && node -r ./test/support/ts-register.cjs test/bus.bench.ts)
+ *   pnpm --filter @readur/bus bench --help   (or: node -r tsx/cjs packages/bus/test/bus.bench.ts)
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';

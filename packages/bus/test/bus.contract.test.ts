@@ -312,7 +312,7 @@ function spawnCrashConsumer(
   const support = path.join(__dirname, 'support');
   const child = spawn(
     process.execPath,
-    ['-r', path.join(support, 'ts-register.cjs'), path.join(support, 'crash.consumer.ts')],
+    ['-r', require.resolve('tsx/cjs'), path.join(support, 'crash.consumer.ts')],
     {
       env: {
         ...process.env,

@@ -16,11 +16,7 @@ const FILES = 400;
 function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(
     process.execPath,
-    [
-      '-r',
-      path.join(__dirname, 'support/ts-register.cjs'),
-      path.join(__dirname, 'support/sync.child.ts'),
-    ],
+    ['-r', require.resolve('tsx/cjs'), path.join(__dirname, 'support/sync.child.ts')],
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {

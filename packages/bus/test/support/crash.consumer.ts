@@ -1,7 +1,7 @@
 /**
  * A consumer that is meant to be SIGKILLed: it handles one event through the inbox (commits
  * its effect), reports it on stdout, then blocks before acknowledging, as if it crashed.
- * Run with `node -r ./ts-register.cjs crash.consumer.ts`, settings in CRASH_CONSUMER (JSON).
+ * Run with `node -r tsx/cjs crash.consumer.ts`, settings in CRASH_CONSUMER (JSON).
  */
 import { createAmqpBus, createKafkaBus, type AmqpOptions, type KafkaOptions } from '@readur/bus';
 import { createLogger } from '@readur/logger';

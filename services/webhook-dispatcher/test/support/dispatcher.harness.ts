@@ -163,7 +163,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       const port = await freePort();
       const child = spawn(
         process.execPath,
-        ['-r', path.join(__dirname, 'ts-register.cjs'), path.join(SERVICE_ROOT, 'src', 'main.ts')],
+        ['-r', require.resolve('tsx/cjs'), path.join(SERVICE_ROOT, 'src', 'main.ts')],
         { env: { ...process.env, ...settings, PORT: String(port) }, stdio: 'ignore' },
       );
       children.push(child);

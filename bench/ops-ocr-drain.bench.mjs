@@ -134,6 +134,8 @@ const stack = await startStack({
     OCR_CONCURRENCY: values['ocr-concurrency'],
     AMQP_PREFETCH: values.prefetch,
     RATE_LIMIT_ENABLED: 'false',
+    // A run takes longer than the default 15-minute access token.
+    ACCESS_TOKEN_TTL_SECONDS: '86400',
   },
 });
 const results = [];
@@ -188,15 +190,19 @@ try {
       cliPagesPerSecond,
     });
     process.stderr.write(
-      `${count} worker(s): ${seconds.toFixed(1)} s (tesseract CLI ${cliPagesPerSecond.toFixed(2)} pages/s)\n`,
+      `${count} worker(s): ${seconds.toFixed(1)} s, peak RSS ${[...peaks.values()].map((mb) => mb.toFixed(0)).join('/')} MB (tesseract CLI ${cliPagesPerSecond.toFixed(2)} pages/s)\n`,
     );
   }
 
+  const others = stack.services
+    .filter((service) => !service.name.startsWith('ocr-worker') && service.child.exitCode === null)
+    .map((service) => `${service.name} ${memory(service.child.pid).peak.toFixed(0)} MB`);
   const cores = os.availableParallelism();
   console.log(
     `\nOCR queue drain: ${pages} scanned pages (1240x1754, ${lines} lines), OCR_CONCURRENCY=${values['ocr-concurrency']}, AMQP_PREFETCH=${values.prefetch}, ${cores} cores`,
   );
-  console.log(`idle ocr-worker RSS after start: ${idleRss.toFixed(0)} MB\n`);
+  console.log(`idle ocr-worker RSS after start: ${idleRss.toFixed(0)} MB`);
+  console.log(`peak RSS of the other services over the run: ${others.join(', ')}\n`);
   console.log(
     '| workers | drain s | pages/s | peak RSS per worker MB | tesseract CLI pages/s (same parallelism) | workers ÷ CLI |',
   );

@@ -39,6 +39,8 @@ if (values.help) {
 }
 
 const root = path.resolve(import.meta.dirname, '..');
+const logFile = path.join(os.tmpdir(), `readur-ocr-bench-${process.pid}.log`);
+console.log(`service logs: ${logFile}`);
 const corpus = path.resolve(root, '../shared/corpus');
 const WORDS = 'invoice total amount payable within thirty days of receipt reference number'.split(
   ' ',
@@ -89,7 +91,7 @@ async function withStack(name, workers, env, work) {
     storagePath,
     ocrWorkers: workers,
     env: { LOG_LEVEL: 'warn', ...env },
-    output: () => undefined,
+    output: (service, line) => fs.appendFileSync(logFile, `${service} ${line}\n`),
   });
   try {
     return await work(stack, await signUp(stack.gatewayUrl, `bench_${runId}`));

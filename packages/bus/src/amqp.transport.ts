@@ -74,12 +74,17 @@ export function createAmqpBus(options: AmqpOptions, deps: BusDeps): Bus {
     const connection = await amqp.connect(options.url, {
       clientProperties: { connection_name: service },
     });
+    // Listen before the first await: an 'error' (a missed heartbeat, a broker going down)
+    // with no listener would end the whole process.
+    connection.on('error', (error: Error) =>
+      logger.warn('amqp connection error', { error: error.message }),
+    );
     try {
       const channel = await connection.createConfirmChannel();
-      await channel.assertExchange(options.exchange, 'topic', { durable: true });
-      connection.on('error', (error: Error) =>
-        logger.warn('amqp connection error', { error: error.message }),
+      channel.on('error', (error: Error) =>
+        logger.warn('amqp publish channel error', { error: error.message }),
       );
+      await channel.assertExchange(options.exchange, 'topic', { durable: true });
       connection.once('close', () => onConnectionLost(connection));
       const next = { connection, channel };
       for (const consumer of consumers.values()) await startConsumer(next.connection, consumer);

@@ -68,7 +68,11 @@ export function createAmqpBus(options: AmqpOptions, deps: BusDeps): Bus {
   const inFlight = new InFlight();
   let state: Connected | undefined;
   let connecting: Promise<Connected> | undefined;
+  // `draining`: consumers are cancelled and handlers in flight finish, still able to publish
+  // their results; `closed`: the connection is gone for good.
+  let draining = false;
   let closed = false;
+  let closing: Promise<void> | undefined;
 
   async function open(): Promise<Connected> {
     const connection = await amqp.connect(options.url, {
@@ -87,7 +91,9 @@ export function createAmqpBus(options: AmqpOptions, deps: BusDeps): Bus {
       await channel.assertExchange(options.exchange, 'topic', { durable: true });
       connection.once('close', () => onConnectionLost(connection));
       const next = { connection, channel };
-      for (const consumer of consumers.values()) await startConsumer(next.connection, consumer);
+      if (!draining) {
+        for (const consumer of consumers.values()) await startConsumer(next.connection, consumer);
+      }
       return next;
     } catch (error) {
       await connection.close().catch(() => undefined);
@@ -212,7 +218,10 @@ export function createAmqpBus(options: AmqpOptions, deps: BusDeps): Bus {
     consumer.consuming = queue;
     await channel.prefetch(options.prefetch);
     const { consumerTag } = await channel.consume(queue, (message) => {
-      if (message) void inFlight.track(handle(consumer, channel, message));
+      if (!message) return;
+      // Delivered before the broker saw our cancel: hand it back untouched for another consumer.
+      if (draining) channel.nack(message, false, true);
+      else void inFlight.track(handle(consumer, channel, message));
     });
     consumer.tag = consumerTag;
   }
@@ -320,6 +329,7 @@ export function createAmqpBus(options: AmqpOptions, deps: BusDeps): Bus {
   }
 
   async function subscribe(subscription: Subscription): Promise<void> {
+    if (draining) throw new BusError('BUS_CLOSED', 'the bus is closing');
     validateSubscription(subscription, consumers);
     const queue = options.queuePrefix
       ? `${options.queuePrefix}.${subscription.name}`
@@ -341,20 +351,26 @@ export function createAmqpBus(options: AmqpOptions, deps: BusDeps): Bus {
     await channel.checkExchange(options.exchange);
   }
 
-  async function close(): Promise<void> {
-    if (closed) return;
-    closed = true;
-
+  async function shutdown(): Promise<void> {
+    draining = true;
     for (const consumer of consumers.values()) {
       if (consumer.channel && consumer.tag) {
         await consumer.channel.cancel(consumer.tag).catch(() => undefined);
       }
     }
+    // Handlers in flight may still publish (a page's result) until they are done.
     await inFlight.drain();
+
+    closed = true;
     await connecting?.catch(() => undefined);
     const current = state;
     state = undefined;
     await current?.connection.close().catch(() => undefined);
+  }
+
+  function close(): Promise<void> {
+    closing ??= shutdown();
+    return closing;
   }
 
   return { transport: 'amqp', publish, subscribe, check, close };

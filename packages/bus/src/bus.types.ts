@@ -58,7 +58,7 @@ export interface Bus {
   subscribe(subscription: Subscription): Promise<void>;
   /** Readiness: throws when the broker cannot be reached. */
   check(): Promise<void>;
-  /** Stops consuming, waits for handlers in flight, then closes the connection. */
+  /** Stops consuming, waits for handlers in flight (they may still publish), then closes. */
   close(): Promise<void>;
 }
 

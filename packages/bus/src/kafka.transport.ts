@@ -67,7 +67,11 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
   let producerReady: Promise<void> | undefined;
   let adminReady: Promise<void> | undefined;
   let topicsReady: Promise<void> | undefined;
+  // `closing`: consumers stop and handlers in flight finish, still able to publish their
+  // results; `closed`: the producer is gone for good.
   let closing = false;
+  let closed = false;
+  let shutdownDone: Promise<void> | undefined;
 
   const once = (task: () => Promise<void>, reset: () => void) =>
     task().catch((error: unknown) => {
@@ -122,7 +126,7 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
         await producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
         return;
       } catch (error) {
-        if (closing || Date.now() >= deadline) {
+        if (closed || Date.now() >= deadline) {
           throw new BusError('BUS_PUBLISH_FAILED', `publish to ${topic} not acknowledged`, {
             cause: error,
           });
@@ -134,7 +138,7 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
   }
 
   async function publish(envelope: AnyEnvelope): Promise<void> {
-    if (closing) throw new BusError('BUS_CLOSED', 'the bus is closed');
+    if (closed) throw new BusError('BUS_CLOSED', 'the bus is closed');
 
     await send(options.topic, aggregateKey(envelope), Buffer.from(JSON.stringify(envelope)), {
       [HEADER.event]: envelope.event,
@@ -181,6 +185,7 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
   }
 
   async function subscribe(subscription: Subscription): Promise<void> {
+    if (closing) throw new BusError('BUS_CLOSED', 'the bus is closing');
     validateSubscription(subscription, consumers);
     const named = options.groupPrefix
       ? `${options.groupPrefix}.${subscription.name}`
@@ -227,19 +232,25 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
     );
   }
 
-  async function close(): Promise<void> {
-    if (closing) return;
+  async function shutdown(): Promise<void> {
     closing = true;
-
-    // disconnect() stops fetching, waits for eachMessage calls in flight and commits offsets.
+    // disconnect() stops fetching, waits for eachMessage calls in flight (which may still
+    // publish their results) and commits offsets.
     await Promise.allSettled([...consumers.values()].map((consumer) => consumer.disconnect()));
     await inFlight.drain();
+
+    closed = true;
     if (transientGroups.length > 0) {
       // Empty groups expire on their own; deleting them keeps the group list readable.
       const deleting = connectAdmin().then(() => admin.deleteGroups(transientGroups));
       await withTimeout(deleting, 5_000, () => new Error('timeout')).catch(() => undefined);
     }
     await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+  }
+
+  function close(): Promise<void> {
+    shutdownDone ??= shutdown();
+    return shutdownDone;
   }
 
   return { transport: 'kafka', publish, subscribe, check, close };

@@ -206,6 +206,46 @@ describe.each(fixtures)('bus over %s', (_name, makeFixture) => {
     expect(calls).toBe(1);
   });
 
+  it('when the bus closes while a handler runs, then the handler still publishes its result before close resolves', async () => {
+    const bus = fixture.createBus();
+    const observer = fixture.createBus();
+    const trigger = documentUpdated();
+    const result = documentUpdated();
+    const seenResults: string[] = [];
+    await observer.subscribe({
+      name: subscriptionName('drain-observer'),
+      events: ['document.updated'],
+      handler: (received) => {
+        if (received.id === result.id) seenResults.push(received.id);
+        return Promise.resolve();
+      },
+    });
+    let started = false;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let publishError: unknown;
+    await bus.subscribe({
+      name: subscriptionName('drain'),
+      events: ['document.updated'],
+      handler: async (received) => {
+        if (received.id !== trigger.id) return;
+        started = true;
+        await released;
+        await bus.publish(result).catch((error: unknown) => (publishError = error));
+      },
+    });
+
+    await bus.publish(trigger);
+    await waitFor(() => started, { description: 'the handler to start' });
+    const closing = bus.close();
+    setTimeout(release, 300);
+    await closing;
+
+    expect(publishError).toBeUndefined();
+    await waitFor(() => seenResults.length === 1, { description: 'the published result' });
+    await expect(bus.publish(documentUpdated())).rejects.toMatchObject({ code: 'BUS_CLOSED' });
+  });
+
   describe('when the consumer process dies mid-message', () => {
     let database: TestDatabase;
     let child: ChildProcess | undefined;
@@ -265,8 +305,8 @@ describe.each(fixtures)('bus over %s', (_name, makeFixture) => {
 
   it('when the broker restarts during publishing, then no confirmed message is lost', async () => {
     const broker = await fixture.restartableBroker();
+    const bus = fixture.createBus({ broker, publishTimeoutMs: 60_000 });
     try {
-      const bus = fixture.createBus({ broker, publishTimeoutMs: 60_000 });
       const received = new Set<string>();
       await bus.subscribe({
         name: subscriptionName('restart'),
@@ -297,6 +337,9 @@ describe.each(fixtures)('bus over %s', (_name, makeFixture) => {
       await waitForAll(received, confirmed, 60_000);
       expect(confirmed.filter((id) => !received.has(id))).toEqual([]);
     } finally {
+      // Closed while its broker still runs: a kafkajs consumer whose broker is gone keeps
+      // retrying on timers after disconnect(), which would hold the test process open.
+      await bus.close();
       await broker.dispose();
     }
   }, 150_000);

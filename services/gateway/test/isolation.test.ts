@@ -21,7 +21,12 @@ import { amqpUrl, createTestDatabase, uniqueName, type TestDatabase } from '@rea
 import { loadDocumentConfig, startDocumentService } from '../../document/src';
 import { loadWebhookConfig, startWebhookDispatcher } from '../../webhook-dispatcher/src';
 import { loadSyncConfig, startSyncService } from '../../sync/src';
-import { authTestConfig, startTestAuth } from '../../auth/test/support/auth.fixture';
+import {
+  GOOD_PASSWORD,
+  authTestConfig,
+  newUsername,
+  startTestAuth,
+} from '../../auth/test/support/auth.fixture';
 import { call, signIn, type SignedIn } from '../../auth/test/support/stack.fixture';
 import { ROUTES, type Resource, type RouteSpec } from '../src/domain/route.table';
 import { INTERNAL_TOKEN, startTestGateway } from './support/gateway.fixture';
@@ -36,6 +41,8 @@ let alice: SignedIn;
 let bob: SignedIn;
 let admin: SignedIn;
 let aliceReadKey: string;
+let aliceWriteKey: string;
+let adminWriteKey: string;
 const owned: Partial<Record<Resource, string>> = {};
 let forge: Forgeries;
 
@@ -110,6 +117,11 @@ async function startServices(): Promise<string> {
   return gateway.url;
 }
 
+// In the title of Alice's document only, so a search for it has exactly one right answer. No
+// OCR worker runs here: the title is what the search index holds of her document.
+const ALICE_WORD = 'zanzibarite';
+const ALICE_LABEL = 'alice-only-label';
+
 /** Alice's resources: one of each kind a route can name. */
 async function createAliceResources(): Promise<void> {
   const form = new FormData();
@@ -118,6 +130,8 @@ async function createAliceResources(): Promise<void> {
     new Blob(['isolation test text of alice\n'], { type: 'text/plain' }),
     'a.txt',
   );
+  form.append('title', `The ${ALICE_WORD} ledger of Alice`);
+  form.append('labels', ALICE_LABEL);
   const upload = await fetch(`${gw}/api/documents/upload`, {
     method: 'POST',
     headers: { authorization: `Bearer ${alice.token}` },
@@ -145,7 +159,17 @@ async function createAliceResources(): Promise<void> {
   });
   owned.api_key = key.body.id as string;
   aliceReadKey = key.body.key as string;
+  aliceWriteKey = await newKey(alice, 'read_write');
   owned.user = alice.id;
+}
+
+async function newKey(user: SignedIn, scope: 'read' | 'read_write'): Promise<string> {
+  const key = await call(gw, 'POST', '/api/auth/keys', {
+    bearer: user.token,
+    body: { name: `${scope} key`, scope },
+  });
+  if (key.status !== 201) throw new Error(`key: ${JSON.stringify(key.body)}`);
+  return key.body.key as string;
 }
 
 /** Tokens an attacker tries, and a genuine but expired one, all naming Alice's live session. */
@@ -177,11 +201,53 @@ async function forgeTokens(): Promise<Forgeries> {
   };
 }
 
+/**
+ * The list routes: every GET of the table without a path parameter that a user may call. Each is
+ * read by Alice and Bob before Alice has anything and again after; a list that changes for Bob
+ * would show or count her things. New list routes join the walk by being in the table.
+ */
+const LIST_ROUTES = ROUTES.filter(
+  (route) =>
+    route.method === 'GET' &&
+    !route.path.includes(':') &&
+    route.access === 'user' &&
+    route.upstream !== 'gateway',
+);
+// A query a route needs to answer about Alice's document at all.
+const LIST_QUERY: Record<string, string> = {
+  '/api/search': `?q=${ALICE_WORD}`,
+  '/api/search/facets': `?q=${ALICE_WORD}`,
+};
+// Lists that do not depend on what the caller owns, so Alice's answer does not change either.
+const NOT_OWNED: Record<string, string> = {
+  '/api/auth/me': 'the caller',
+  '/api/ocr/languages': 'the installation',
+};
+
+type Lists = Record<string, { status: number; body: Record<string, unknown> }>;
+let listsBefore: { alice: Lists; bob: Lists };
+
+/** Every list route as `user` sees it; timings left out, they differ from one call to the next. */
+async function readLists(user: SignedIn): Promise<Lists> {
+  const answers: Lists = {};
+  for (const route of LIST_ROUTES) {
+    const res = await call(gw, 'GET', `${route.path}${LIST_QUERY[route.path] ?? ''}`, {
+      bearer: user.token,
+    });
+    const body = { ...res.body };
+    delete body.query_time_ms;
+    answers[route.path] = { status: res.status, body };
+  }
+  return answers;
+}
+
 beforeAll(async () => {
   gw = await startServices();
   admin = await signIn(gw, ADMIN);
   alice = await signIn(gw);
   bob = await signIn(gw);
+  adminWriteKey = await newKey(admin, 'read_write');
+  listsBefore = { alice: await readLists(alice), bob: await readLists(bob) };
   await createAliceResources();
   forge = await forgeTokens();
 }, 120_000);
@@ -192,12 +258,14 @@ afterAll(async () => {
   await deleteQueues().catch(() => undefined);
 });
 
-/** The route's path with its parameters filled: Alice's resource, else a fresh uuid. */
-function concrete(route: RouteSpec): string {
+/** The route's path with its parameters filled: `ids`' resource (Alice's), else a fresh uuid. */
+function concrete(route: RouteSpec, ids: Partial<Record<Resource, string>> = owned): string {
   return route.path
-    .replace(':id', (route.resource && owned[route.resource]) ?? randomUUID())
+    .replace(':id', (route.resource && ids[route.resource]) ?? randomUUID())
     .replace(':delivery_id', randomUUID());
 }
+
+const label = (route: RouteSpec) => `${route.method} ${route.path}`;
 
 // A body each service accepts, so an answer is about who asks and not about the input.
 const PATCH_BODY: Record<string, unknown> = {
@@ -207,9 +275,15 @@ const PATCH_BODY: Record<string, unknown> = {
   auth: { email: null },
 };
 
-function request(route: RouteSpec, bearer?: string) {
-  const body = route.method === 'PATCH' ? PATCH_BODY[route.upstream] : {};
-  return call(gw, route.method, concrete(route), {
+// Routes whose answer depends on a valid body; everything else takes the PATCH body or `{}`.
+const BODY: Record<string, () => unknown> = {
+  'POST /api/users': () => ({ username: newUsername(), password: GOOD_PASSWORD }),
+};
+
+function request(route: RouteSpec, bearer?: string, ids?: Partial<Record<Resource, string>>) {
+  const body =
+    BODY[label(route)]?.() ?? (route.method === 'PATCH' ? PATCH_BODY[route.upstream] : {});
+  return call(gw, route.method, concrete(route, ids), {
     bearer,
     body: route.method === 'GET' || route.method === 'DELETE' ? undefined : body,
   });
@@ -224,7 +298,6 @@ const NOT_FOUND_CODE: Record<Resource, string> = {
 };
 
 const guarded = ROUTES.filter((route) => route.access !== 'public');
-const label = (route: RouteSpec) => `${route.method} ${route.path}`;
 
 describe('when the route table is walked', () => {
   it('then it has every service and the WebSocket in it', () => {
@@ -271,11 +344,21 @@ describe('when the route table is walked', () => {
   it.each(adminRoutes.map((route) => [label(route), route] as const))(
     'then %s is 403 for a user and answered for an admin',
     async (_label, route) => {
-      const asUser = await request(route, bob.token);
-      const asAdmin = await call(gw, 'GET', '/api/users', { bearer: admin.token });
+      // A user of its own for the admin to read, change or delete, so Alice stays as she is.
+      const created = await call(gw, 'POST', '/api/users', {
+        bearer: admin.token,
+        body: { username: newUsername(), password: GOOD_PASSWORD },
+      });
+      const target = { user: (created.body.user as { id: string }).id };
+
+      const asUser = await request(route, bob.token, target);
+      const asAdmin = await request(route, admin.token, target);
 
       expect(asUser.status).toBe(403);
-      expect(asAdmin.status).toBe(200);
+      expect(asUser.body.code).toBe('FORBIDDEN');
+      expect([401, 403]).not.toContain(asAdmin.status);
+      expect(asAdmin.status).toBeGreaterThanOrEqual(200);
+      expect(asAdmin.status).toBeLessThan(300);
     },
   );
 
@@ -287,6 +370,19 @@ describe('when the route table is walked', () => {
 
       expect(res.status).toBe(403);
       expect(['INSUFFICIENT_SCOPE', 'SESSION_REQUIRED', 'FORBIDDEN']).toContain(res.body.code);
+    },
+  );
+
+  const sessionRoutes = guarded.filter((route) => route.sessionOnly);
+  it.each(sessionRoutes.map((route) => [label(route), route] as const))(
+    'then %s is 403 SESSION_REQUIRED for a read-write key of a user allowed on it',
+    async (_label, route) => {
+      const key = route.access === 'admin' ? adminWriteKey : aliceWriteKey;
+
+      const res = await request(route, key);
+
+      expect(res.status).toBe(403);
+      expect(res.body.code).toBe('SESSION_REQUIRED');
     },
   );
 });
@@ -309,11 +405,87 @@ describe("when Alice reads her own resources (the control for Bob's 404s)", () =
       expect(withKey.status).toBe(withToken.status);
     },
   );
+});
 
-  it('then Bob cannot read her document through search either', async () => {
-    const res = await call(gw, 'GET', '/api/search?q=isolation', { bearer: bob.token });
+describe('when Alice and Bob search for the word in her document’s title', () => {
+  const search = (user: SignedIn, path: string) => call(gw, 'GET', path, { bearer: user.token });
 
-    expect(res.status).toBe(200);
-    expect(JSON.stringify(res.body)).not.toContain(owned.document);
+  it('then Alice finds it, and her facets count it', async () => {
+    const found = await search(alice, `/api/search?q=${ALICE_WORD}`);
+    const facets = await search(alice, `/api/search/facets?q=${ALICE_WORD}`);
+
+    expect(found.status).toBe(200);
+    expect(found.body.total).toBe(1);
+    expect((found.body.documents as { id: string }[]).map((d) => d.id)).toEqual([owned.document]);
+    expect(facets.body).toEqual({
+      mime_types: [{ value: 'text/plain', count: 1 }],
+      labels: [{ value: ALICE_LABEL, count: 1 }],
+    });
   });
+
+  it('then Bob neither finds it nor counts it', async () => {
+    const found = await search(bob, `/api/search?q=${ALICE_WORD}`);
+    const facets = await search(bob, `/api/search/facets?q=${ALICE_WORD}`);
+    const allFacets = await search(bob, '/api/search/facets');
+
+    expect(found.status).toBe(200);
+    expect(found.body).toMatchObject({ documents: [], total: 0 });
+    expect(facets.body).toEqual({ mime_types: [], labels: [] });
+    expect(allFacets.body).toEqual({ mime_types: [], labels: [] });
+  });
+
+  it('then Bob may not widen his search to everyone’s documents', async () => {
+    const found = await search(bob, `/api/search?q=${ALICE_WORD}&scope=all`);
+    const facets = await search(bob, '/api/search/facets?scope=all');
+
+    expect(found.status).toBe(403);
+    expect(facets.status).toBe(403);
+  });
+});
+
+describe('when Bob reads every list route after Alice created her things', () => {
+  let after: { alice: Lists; bob: Lists };
+  beforeAll(async () => {
+    after = { alice: await readLists(alice), bob: await readLists(bob) };
+  });
+
+  it('then the walk has the lists of every kind of resource, and only routes of the table', () => {
+    const paths = LIST_ROUTES.map((route) => route.path);
+
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/api/documents',
+        '/api/webhooks',
+        '/api/sources',
+        '/api/auth/keys',
+        '/api/search',
+        '/api/search/facets',
+        '/api/queue/stats',
+      ]),
+    );
+    for (const path of [...Object.keys(LIST_QUERY), ...Object.keys(NOT_OWNED)])
+      expect(paths).toContain(path);
+  });
+
+  it.each(LIST_ROUTES.map((route) => [route.path] as const))(
+    'then GET %s answers Bob exactly as before, with nothing of hers',
+    (path) => {
+      const answer = after.bob[path];
+      const text = JSON.stringify(answer);
+
+      expect(answer?.status).toBe(200);
+      expect(answer).toEqual(listsBefore.bob[path]);
+      for (const hers of [...Object.values(owned), alice.username, ALICE_WORD, ALICE_LABEL])
+        expect(text).not.toContain(hers);
+    },
+  );
+
+  // The control: the same routes do show her things to her, so Bob's unchanged answers count.
+  it.each(LIST_ROUTES.filter((r) => !NOT_OWNED[r.path]).map((route) => [route.path] as const))(
+    'then GET %s answers Alice differently than before',
+    (path) => {
+      expect(after.alice[path]?.status).toBe(200);
+      expect(after.alice[path]).not.toEqual(listsBefore.alice[path]);
+    },
+  );
 });

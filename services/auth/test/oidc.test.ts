@@ -331,6 +331,57 @@ describe('when the user signs out', () => {
   });
 });
 
+describe('when auto-registration is off', () => {
+  let closed: SsoStack;
+  beforeAll(async () => {
+    closed = await startSsoStack({}, { OIDC_AUTO_REGISTER: 'false' });
+  });
+
+  it('then a provider user without an account is 403 OIDC_ACCOUNT_NOT_FOUND and gets none', async () => {
+    closed.provider.accounts.set('sub-stranger', {
+      email: 'stranger@corp.test',
+      email_verified: true,
+      preferred_username: 'stranger',
+    });
+    closed.provider.signInAs('sub-stranger');
+    const usersBefore = await database.knex('users').count<{ count: string }[]>('* as count');
+    const { browser, callback } = await toCallback(closed);
+
+    const res = await browser.follow(callback.href, (next) => next.href.startsWith(SIGNED_IN_PAGE));
+
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.body)).toMatchObject({
+      code: 'OIDC_ACCOUNT_NOT_FOUND',
+      error: 'No account is linked to this sign-on',
+    });
+    const usersAfter = await database.knex('users').count<{ count: string }[]>('* as count');
+    expect(usersAfter).toEqual(usersBefore);
+    const stranger = await database
+      .knex('users')
+      .where({ oidc_subject: 'sub-stranger' })
+      .orWhereRaw('lower(username) = ?', ['stranger'])
+      .orWhere({ email: 'stranger@corp.test' });
+    expect(stranger).toEqual([]);
+    expect(await database.knex('sessions').where({ oidc_subject: 'sub-stranger' })).toEqual([]);
+  });
+
+  it('then a verified e-mail still links the existing local account', async () => {
+    const username = newUsername();
+    const local = await call(closed.gateway.url, 'POST', '/api/auth/register', {
+      body: { username, password: GOOD_PASSWORD, email: `${username}@corp.test` },
+    });
+    closed.provider.accounts.set('sub-known', {
+      email: `${username}@corp.test`,
+      email_verified: true,
+    });
+
+    const { token } = await signOn(closed, 'sub-known');
+
+    const me = await whoAmI(closed, token);
+    expect(me.body.user).toMatchObject({ id: (local.body.user as { id: string }).id, sso: true });
+  });
+});
+
 describe('when /api/auth/config is read and local sign-in is off', () => {
   it('then it lists SSO only, and password sign-in and registration are 403', async () => {
     const ssoOnly = await startSsoStack({}, { ALLOW_LOCAL_AUTH: 'false' });

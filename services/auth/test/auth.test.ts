@@ -42,6 +42,15 @@ function withoutRequestId(body: Record<string, unknown>): Record<string, unknown
   return Object.fromEntries(Object.entries(body).filter(([key]) => key !== 'request_id'));
 }
 
+// Field names a secret would travel under, at any depth of an event.
+const SECRET_KEY = /pass|hash|token|secret|credential|private|key/i;
+
+function keysOf(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(keysOf);
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) => [key, ...keysOf(inner)]);
+}
+
 async function jwks(): Promise<JSONWebKeySet> {
   return (await (await fetch(`${auth.url}/api/auth/jwks`)).json()) as JSONWebKeySet;
 }
@@ -114,6 +123,35 @@ describe('when a user logs in', () => {
       'user.login',
     );
     expect(event.data).toMatchObject({ username, method: 'password' });
+  });
+
+  it('then user.created and user.login, as published on the bus, carry no secret', async () => {
+    const username = newUsername();
+    const { body } = await register(username, GOOD_PASSWORD, `${username}@example.test`);
+    const id = (body.user as { id: string }).id;
+
+    const signedIn = await login(username);
+
+    const secrets = [
+      GOOD_PASSWORD,
+      signedIn.body.token as string,
+      signedIn.body.refresh_token as string,
+      (await database.knex('users').where({ id }).first<{ password_hash: string }>()).password_hash,
+    ];
+    for (const [event, fields] of [
+      ['user.created', ['created_at', 'email', 'role', 'user_id', 'username']],
+      ['user.login', ['logged_in_at', 'method', 'user_id', 'username']],
+    ] as const) {
+      const envelope = await listener.next(
+        (e) => e.event === event && e.data.user_id === id,
+        event,
+      );
+      const onTheBus = listener.published.get(envelope.id) as { data: object };
+      const text = JSON.stringify(onTheBus);
+      expect(Object.keys(onTheBus.data).sort()).toEqual(fields);
+      expect(keysOf(onTheBus).filter((key) => SECRET_KEY.test(key))).toEqual([]);
+      for (const secret of secrets) expect(text).not.toContain(secret);
+    }
   });
 
   it('then a wrong password and an unknown user get the same 401', async () => {

@@ -5,6 +5,8 @@ import { amqpUrl, waitFor } from '@readur/testkit';
 /** Every event published on one exchange while the listener runs, validated. */
 export interface EventListener {
   events: AnyEnvelope[];
+  /** Each event as its bytes on the bus said, by envelope id: decoding drops unknown fields. */
+  published: Map<string, unknown>;
   /** Resolves with the first event that matches, waiting up to 10 s. */
   next(match: (envelope: AnyEnvelope) => boolean, description: string): Promise<AnyEnvelope>;
   close(): Promise<void>;
@@ -19,12 +21,14 @@ export async function listenToExchange(exchange: string): Promise<EventListener>
   await channel.bindQueue(queue, exchange, '#');
 
   const events: AnyEnvelope[] = [];
+  const published = new Map<string, unknown>();
   await channel.consume(
     queue,
     (message) => {
       if (!message) return;
       const decoded = decodeEnvelope(message.content);
       if (!decoded.ok) throw new Error(`invalid message on the bus: ${decoded.error}`);
+      published.set(decoded.envelope.id, JSON.parse(message.content.toString()));
       events.push(decoded.envelope);
     },
     { noAck: true },
@@ -32,6 +36,7 @@ export async function listenToExchange(exchange: string): Promise<EventListener>
 
   return {
     events,
+    published,
     next: (match, description) => waitFor(() => events.find(match), { description }),
     close: async () => {
       await channel.close();

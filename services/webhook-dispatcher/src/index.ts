@@ -8,3 +8,4 @@ export {
 export { webhookConfigShape, loadWebhookConfig, type WebhookConfig } from './config';
 export { signBody } from './domain/delivery.signature';
 export { WEBHOOK_EVENTS, GLOBAL_WEBHOOK_ID, PING_EVENT } from './domain/webhook.model';
+export { systemResolver, type HostResolver } from './data/address.guard';

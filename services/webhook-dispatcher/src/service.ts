@@ -11,6 +11,7 @@ import { startDeliveryWorker, type DeliveryWorker } from './consumers/delivery.w
 import { eventSubscription } from './consumers/event.consumer';
 import { createDatabase, migrate } from './data/database';
 import { deliveryRepository } from './data/delivery.repository';
+import { systemResolver, type HostResolver } from './data/address.guard';
 import { createEndpointClient } from './data/endpoint.client';
 import { syncGlobalWebhook } from './domain/global-webhook.usecase';
 import { createSecretCipher } from './domain/secret.cipher';
@@ -31,6 +32,8 @@ export interface RunningWebhookDispatcher {
 /** Test and embedding hooks; production uses the defaults. */
 export interface WebhookDispatcherOptions {
   logger?: Logger;
+  /** Resolves webhook host names (default: the system resolver, `dns.lookup`). */
+  resolver?: HostResolver;
 }
 
 /** `Readur-Webhooks/<version>`, the version of this package. */
@@ -52,7 +55,11 @@ export async function startWebhookDispatcher(
   const metrics = createMetrics(SERVICE);
   const knex = createDatabase(config.DATABASE_URL);
   const cipher = createSecretCipher(config.WEBHOOK_ENCRYPTION_KEY);
-  const client = createEndpointClient({ allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_TARGETS });
+  const resolver = options.resolver ?? systemResolver;
+  const client = createEndpointClient(
+    { allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_TARGETS },
+    resolver,
+  );
   const bus = createBus(config, { service: SERVICE, logger, metrics });
   const stops: Array<() => Promise<void>> = [
     () => knex.destroy(),
@@ -80,6 +87,7 @@ export async function startWebhookDispatcher(
       knex,
       cipher,
       logger,
+      resolver,
       wake: () => worker.wake(),
       settings: {
         maxAttempts,

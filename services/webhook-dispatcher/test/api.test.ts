@@ -1,5 +1,7 @@
+import net from 'node:net';
 import { createEnvelope } from '@readur/contracts';
 import { delay, waitFor } from '@readur/testkit';
+import type { HostResolver } from '../src';
 import { createSecretCipher } from '../src/domain/secret.cipher';
 import { documentCreated } from './support/event.factory';
 import {
@@ -8,6 +10,7 @@ import {
   newUser,
   startHarness,
   type Harness,
+  type TestUser,
   type WebhookJson,
 } from './support/dispatcher.harness';
 import { startSink, type Sink } from './support/sink.server';
@@ -17,6 +20,10 @@ interface ErrorJson {
   code: string;
   request_id: string;
 }
+
+/** A webhook as GET shows it to `user`. */
+const fetchWebhook = async (harness: Harness, user: TestUser, id: string) =>
+  (await (await harness.call(user, 'GET', `/api/webhooks/${id}`)).json()) as WebhookJson;
 
 const userLogin = (userId: string) =>
   createEnvelope('user.login', {
@@ -195,6 +202,46 @@ describe('the subscription API', () => {
     expect(await harness.knex('webhook_deliveries').where({ webhook_id: webhook.id })).toEqual([]);
   });
 
+  it('when the url is changed with PATCH, then the next attempt goes to the new URL only', async () => {
+    const owner = newUser();
+    const before = await newSink(() => ({ status: 503 }));
+    const after = await newSink();
+    const webhook = await harness.createWebhook(owner, { url: before.url, events: ['*'] });
+    const envelope = documentCreated(owner.id);
+    await harness.publish(envelope);
+    await before.waitForCount(1);
+
+    const response = await harness.call(owner, 'PATCH', `/api/webhooks/${webhook.id}`, {
+      url: after.url,
+    });
+
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as WebhookJson).url).toBe(after.url);
+    expect((await fetchWebhook(harness, owner, webhook.id)).url).toBe(after.url);
+    const [retried] = await after.waitForCount(1);
+    expect(retried!.headers['x-readur-delivery']).toBe(envelope.id);
+    const [delivery] = await waitFor(async () => {
+      const log = await deliveriesOf(harness, owner, webhook.id);
+      return log[0]?.status === 'succeeded' ? log : undefined;
+    });
+    expect(delivery!.attempts).toBe(2);
+    expect(before.requests).toHaveLength(1);
+  });
+
+  it('when PATCH sets a url that is no URL, then it is 400 VALIDATION_FAILED and the url stays', async () => {
+    const owner = newUser();
+    const sink = await newSink();
+    const webhook = await harness.createWebhook(owner, { url: sink.url, events: ['*'] });
+
+    const response = await harness.call(owner, 'PATCH', `/api/webhooks/${webhook.id}`, {
+      url: 'not a url',
+    });
+
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as ErrorJson).code).toBe('VALIDATION_FAILED');
+    expect((await fetchWebhook(harness, owner, webhook.id)).url).toBe(sink.url);
+  });
+
   it('when the owner becomes an admin and updates the webhook, then it starts getting user.* events', async () => {
     const owner = newUser();
     const sink = await newSink();
@@ -238,11 +285,9 @@ describe('the subscription API', () => {
 describe('server-side request forgery protection (WEBHOOK_ALLOW_PRIVATE_TARGETS and WEBHOOK_ALLOW_HTTP off)', () => {
   let strict: Harness;
   let globalSink: Sink;
-  let loopbackSink: Sink;
 
   beforeAll(async () => {
     globalSink = await startSink();
-    loopbackSink = await startSink();
     strict = await startHarness({
       WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false',
       WEBHOOK_ALLOW_HTTP: 'false',
@@ -256,7 +301,6 @@ describe('server-side request forgery protection (WEBHOOK_ALLOW_PRIVATE_TARGETS 
   afterAll(async () => {
     await strict?.close();
     await globalSink?.close();
-    await loopbackSink?.close();
   });
 
   it.each([
@@ -285,24 +329,45 @@ describe('server-side request forgery protection (WEBHOOK_ALLOW_PRIVATE_TARGETS 
     },
   );
 
-  it('when a host name resolves to loopback, then the connection is refused on the resolved address and the delivery is dead', async () => {
-    const owner = newUser();
-    const port = new URL(loopbackSink.url).port;
-    const webhook = await strict.createWebhook(owner, {
-      url: `https://localhost:${port}/hook`,
+  it('when a host name resolves to loopback when it is saved, then creating it is 400 WEBHOOK_URL_FORBIDDEN', async () => {
+    const response = await strict.call(newUser(), 'POST', '/api/webhooks', {
+      url: 'https://localhost/hook',
       events: ['*'],
     });
 
-    await strict.publish(documentCreated(owner.id));
-    const [delivery] = await waitFor(async () => {
-      const log = await deliveriesOf(strict, owner, webhook.id);
-      return log[0]?.status === 'dead' ? log : undefined;
-    });
-
-    expect(delivery!.attempts).toBe(1);
-    expect(delivery!.last_error).toMatch(/forbidden: address (127\.0\.0\.1|::1) is loopback/);
-    expect(loopbackSink.requests).toHaveLength(0);
+    expect(response.status).toBe(400);
+    const error = (await response.json()) as ErrorJson;
+    expect(error.code).toBe('WEBHOOK_URL_FORBIDDEN');
+    expect(error.error).toMatch(/localhost resolves to (127\.0\.0\.1|::1), which is loopback/);
   });
+
+  it.each([
+    ['plain http', 'http://hooks.example.test/x', /only https/],
+    ['loopback', 'https://127.0.0.1/x', /loopback/],
+    ['cloud metadata', 'https://169.254.169.254/latest/meta-data', /metadata/],
+    ['a name of loopback', 'https://localhost/x', /resolves to .* loopback/],
+    ['credentials', 'https://user:pass@hooks.example.test/x', /credentials/],
+  ])(
+    'when PATCH sets a url that is %s, then it is 400 WEBHOOK_URL_FORBIDDEN and the url stays',
+    async (_name, url, reason) => {
+      const owner = newUser();
+      // .test names never resolve, so this one is accepted when saved and checked at each connect.
+      const webhook = await strict.createWebhook(owner, {
+        url: 'https://hooks.example.test/readur',
+        events: ['*'],
+      });
+
+      const response = await strict.call(owner, 'PATCH', `/api/webhooks/${webhook.id}`, { url });
+
+      expect(response.status).toBe(400);
+      const error = (await response.json()) as ErrorJson;
+      expect(error.code).toBe('WEBHOOK_URL_FORBIDDEN');
+      expect(error.error).toMatch(reason);
+      expect((await fetchWebhook(strict, owner, webhook.id)).url).toBe(
+        'https://hooks.example.test/readur',
+      );
+    },
+  );
 
   it('when the operator webhook is on loopback, then it is trusted and still delivered', async () => {
     const owner = newUser();
@@ -327,5 +392,121 @@ describe('server-side request forgery protection (WEBHOOK_ALLOW_PRIVATE_TARGETS 
     expect(changed.status).toBe(409);
     expect(((await changed.json()) as ErrorJson).code).toBe('WEBHOOK_MANAGED_BY_OPERATOR');
     expect((await strict.call(newUser(), 'GET', '/api/webhooks/whk_global')).status).toBe(404);
+  });
+});
+
+/**
+ * Stands in for the system resolver, a third party the test cannot steer: `getaddrinfo` reads
+ * /etc/hosts and /etc/resolv.conf, so no DNS server a test starts on loopback can answer it.
+ * Each name has a list of answers, handed out in turn (the last one repeats); other names do
+ * not resolve.
+ */
+function scriptedResolver(answers: Record<string, string[][]>) {
+  const asked: string[] = [];
+  const resolver: HostResolver = (hostname) => {
+    asked.push(hostname);
+    const script = answers[hostname];
+    if (!script) {
+      const error = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
+        code: 'ENOTFOUND',
+      });
+      return Promise.reject(error);
+    }
+    const turn = asked.filter((name) => name === hostname).length;
+    const addresses = script[Math.min(turn, script.length) - 1] ?? [];
+    return Promise.resolve(addresses.map((address) => ({ address, family: net.isIP(address) })));
+  };
+  return { resolver, asked: (hostname: string) => asked.filter((name) => name === hostname) };
+}
+
+describe('DNS rebinding (WEBHOOK_ALLOW_PRIVATE_TARGETS off, http allowed so a sink on loopback could answer)', () => {
+  const PUBLIC = '93.184.216.34';
+  const dns = scriptedResolver({
+    'rebind.example.test': [[PUBLIC], ['127.0.0.1']],
+    'intranet.example.test': [['10.0.0.7']],
+    'mixed.example.test': [[PUBLIC, '192.168.1.20']],
+  });
+  let guarded: Harness;
+  let sink: Sink;
+
+  beforeAll(async () => {
+    sink = await startSink();
+    guarded = await startHarness(
+      { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false', WEBHOOK_ALLOW_HTTP: 'true' },
+      { resolver: dns.resolver },
+    );
+  });
+
+  afterAll(async () => {
+    await guarded?.close();
+    await sink?.close();
+  });
+
+  it('when a name resolves to a public address when saved and to loopback at connect time, then the delivery is refused on the resolved address and dead', async () => {
+    const owner = newUser();
+    const { port } = new URL(sink.url);
+    const webhook = await guarded.createWebhook(owner, {
+      url: `http://rebind.example.test:${port}/hook`,
+      events: ['*'],
+    });
+    expect(dns.asked('rebind.example.test')).toHaveLength(1);
+
+    await guarded.publish(documentCreated(owner.id));
+    const [delivery] = await waitFor(async () => {
+      const log = await deliveriesOf(guarded, owner, webhook.id);
+      return log[0]?.status === 'dead' ? log : undefined;
+    });
+
+    expect(dns.asked('rebind.example.test')).toHaveLength(2);
+    expect(delivery).toMatchObject({ status: 'dead', attempts: 1, last_status_code: null });
+    expect(delivery!.last_error).toBe(
+      'forbidden: address 127.0.0.1 is loopback; webhooks may not call it',
+    );
+    expect(delivery!.attempt_log).toEqual([
+      expect.objectContaining({ attempt: 1, status_code: null, outcome: 'dead' }),
+    ]);
+    expect(sink.requests).toHaveLength(0);
+  });
+
+  it.each([
+    [
+      'a private address',
+      'intranet.example.test',
+      /intranet\.example\.test resolves to 10\.0\.0\.7, which is private/,
+    ],
+    [
+      'a public and a private address',
+      'mixed.example.test',
+      /resolves to 192\.168\.1\.20, which is private/,
+    ],
+  ])(
+    'when a name resolves to %s when saved, then creating it is 400 WEBHOOK_URL_FORBIDDEN',
+    async (_name, host, reason) => {
+      const response = await guarded.call(newUser(), 'POST', '/api/webhooks', {
+        url: `http://${host}/hook`,
+        events: ['*'],
+      });
+
+      expect(response.status).toBe(400);
+      const error = (await response.json()) as ErrorJson;
+      expect(error.code).toBe('WEBHOOK_URL_FORBIDDEN');
+      expect(error.error).toMatch(reason);
+    },
+  );
+
+  it('when a name does not resolve yet, then it is accepted and its delivery fails as a connection error', async () => {
+    const owner = newUser();
+    const webhook = await guarded.createWebhook(owner, {
+      url: 'http://not-yet.example.test/hook',
+      events: ['document.created'],
+    });
+
+    await guarded.publish(documentCreated(owner.id));
+    const [tried] = await waitFor(async () => {
+      const log = await deliveriesOf(guarded, owner, webhook.id);
+      return log[0]?.attempts ? log : undefined;
+    });
+
+    expect(tried!.last_error).toMatch(/connection: ENOTFOUND/);
   });
 });

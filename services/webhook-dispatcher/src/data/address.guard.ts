@@ -53,6 +53,28 @@ export function assertAllowed(address: string, policy: AddressPolicy): void {
   if (reason) throw new ForbiddenAddressError(address, reason);
 }
 
+/** Resolves a host name to every address it has: the system resolver, or an embedder's own. */
+export type HostResolver = (
+  hostname: string,
+  options?: dns.LookupOptions,
+) => Promise<dns.LookupAddress[]>;
+
+/** `getaddrinfo` through `dns.lookup`, as any other client on the machine resolves names. */
+export const systemResolver: HostResolver = (hostname, options = {}) =>
+  dns.promises.lookup(hostname, { ...options, all: true });
+
+/** The first refused address among `addresses`, as an error; undefined when all are allowed. */
+export function refusedAmong(
+  addresses: readonly dns.LookupAddress[],
+  policy: AddressPolicy,
+): ForbiddenAddressError | undefined {
+  for (const entry of addresses) {
+    const reason = refusal(entry.address, policy);
+    if (reason) return new ForbiddenAddressError(entry.address, reason);
+  }
+  return undefined;
+}
+
 type LookupCallback = (
   error: NodeJS.ErrnoException | null,
   address: string | dns.LookupAddress[],
@@ -65,27 +87,27 @@ type LookupCallback = (
  * name that re-resolves to a private address between a check and the connect (DNS
  * rebinding) is refused at the moment it matters.
  */
-export function guardedLookup(policy: AddressPolicy) {
+export function guardedLookup(policy: AddressPolicy, resolver: HostResolver = systemResolver) {
   return (hostname: string, options: dns.LookupOptions, callback: LookupCallback): void => {
-    dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) {
-        callback(error, []);
-        return;
-      }
-      for (const entry of addresses) {
-        const reason = refusal(entry.address, policy);
-        if (reason) {
-          callback(new ForbiddenAddressError(entry.address, reason), []);
+    void resolver(hostname, options).then(
+      (addresses) => {
+        const refused = refusedAmong(addresses, policy);
+        if (refused) {
+          callback(refused, []);
           return;
         }
-      }
-      const first = addresses[0];
-      if (options.all) callback(null, addresses);
-      else if (first) callback(null, first.address, first.family);
-      else
-        callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), []);
-    });
+        const first = addresses[0];
+        if (options.all) callback(null, addresses);
+        else if (first) callback(null, first.address, first.family);
+        else callback(notFound(hostname), []);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, []),
+    );
   };
+}
+
+function notFound(hostname: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' });
 }
 
 /** The host of a URL without IPv6 brackets; `net.isIP` of it is non-zero for IP literals. */

@@ -8,7 +8,9 @@ import {
   guardedLookup,
   hostOf,
   isIpLiteral,
+  systemResolver,
   type AddressPolicy,
+  type HostResolver,
 } from './address.guard';
 
 /** The most of a response body that is read (then discarded); the rest is cut off. */
@@ -42,11 +44,14 @@ function agents(lookup?: ReturnType<typeof guardedLookup>): Agents {
 
 /**
  * A client on Node's own http/https with keep-alive agents. Guarded requests resolve names
- * through `guardedLookup`, refuse IP literals up front and check the peer address of every
- * new socket once connected, so no path reaches a refused address.
+ * through `guardedLookup` (with `resolver`), refuse IP literals up front and check the peer
+ * address of every new socket once connected, so no path reaches a refused address.
  */
-export function createEndpointClient(policy: AddressPolicy): EndpointClient {
-  const guarded = agents(guardedLookup(policy));
+export function createEndpointClient(
+  policy: AddressPolicy,
+  resolver: HostResolver = systemResolver,
+): EndpointClient {
+  const guarded = agents(guardedLookup(policy, resolver));
   const trusted = agents();
 
   function checkPeer(socket: Socket, request: http.ClientRequest): void {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from '@readur/logger';
+import type { HostResolver } from '../data/address.guard';
 import type { SecretCipher } from './secret.cipher';
 
 /** Settings the use cases read, from the service config. */
@@ -18,6 +19,8 @@ export interface WebhookDeps {
   cipher: SecretCipher;
   logger: Logger;
   settings: WebhookSettings;
+  /** Resolves a webhook's host name when it is saved (the same resolver the client uses). */
+  resolver: HostResolver;
   /** Wakes the delivery worker after new deliveries were committed. */
   wake(): void;
 }

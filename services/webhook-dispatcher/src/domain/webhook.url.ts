@@ -1,13 +1,25 @@
-import { hostOf, isIpLiteral, refusal } from '../data/address.guard';
+import {
+  hostOf,
+  isIpLiteral,
+  refusal,
+  refusedAmong,
+  type HostResolver,
+} from '../data/address.guard';
 import { webhookUrlForbidden } from './webhook.errors';
 import type { WebhookSettings } from './webhook.deps';
 
 /**
  * Checks a user's webhook URL when it is saved: https (http only with `WEBHOOK_ALLOW_HTTP`),
- * no credentials, and an IP literal must be an allowed address. A host name is checked again
- * on every connection, on the address actually connected to; this check only fails early.
+ * no credentials, and the address (an IP literal, or what a host name resolves to now) must
+ * be allowed. This check only fails early: a name may resolve elsewhere later (DNS
+ * rebinding), so every connection checks again, on the address actually connected to. A name
+ * that does not resolve yet is accepted for the same reason.
  */
-export function assertWebhookUrl(raw: string, settings: WebhookSettings): string {
+export async function assertWebhookUrl(
+  raw: string,
+  settings: WebhookSettings,
+  resolver: HostResolver,
+): Promise<string> {
   const url = new URL(raw);
   const schemes = settings.allowHttp ? ['https:', 'http:'] : ['https:'];
   if (!schemes.includes(url.protocol)) {
@@ -17,9 +29,19 @@ export function assertWebhookUrl(raw: string, settings: WebhookSettings): string
   }
   if (url.username || url.password) throw webhookUrlForbidden('credentials in the URL');
 
+  const policy = { allowPrivate: settings.allowPrivate };
   if (isIpLiteral(url)) {
-    const reason = refusal(hostOf(url), { allowPrivate: settings.allowPrivate });
+    const reason = refusal(hostOf(url), policy);
     if (reason) throw webhookUrlForbidden(`the address is ${reason}`);
+    return url.toString();
+  }
+
+  const addresses = await resolver(url.hostname).catch(() => []);
+  const refused = refusedAmong(addresses, policy);
+  if (refused) {
+    throw webhookUrlForbidden(
+      `${url.hostname} resolves to ${refused.address}, which is ${refused.range}`,
+    );
   }
   return url.toString();
 }

@@ -45,7 +45,7 @@ export async function createWebhook(
   caller: Caller,
   input: WebhookInput,
 ): Promise<WebhookWithSecret> {
-  const url = assertWebhookUrl(input.url, deps.settings);
+  const url = await assertWebhookUrl(input.url, deps.settings, deps.resolver);
 
   const id = newWebhookId();
   const secret = generateSigningSecret();
@@ -80,7 +80,10 @@ export async function updateWebhook(
   changes: Partial<WebhookInput>,
 ): Promise<Webhook> {
   const webhook = await changeable(deps, caller, id);
-  const url = changes.url === undefined ? undefined : assertWebhookUrl(changes.url, deps.settings);
+  const url =
+    changes.url === undefined
+      ? undefined
+      : await assertWebhookUrl(changes.url, deps.settings, deps.resolver);
 
   const updated = await webhookRepository.update(deps.knex, id, {
     ...changes,

@@ -18,6 +18,7 @@ import {
   loadWebhookConfig,
   startWebhookDispatcher,
   type RunningWebhookDispatcher,
+  type WebhookDispatcherOptions,
 } from '../../src';
 
 /** The internal token the test dispatcher trusts. */
@@ -47,6 +48,8 @@ export function newUser(role: 'admin' | 'user' = 'user'): TestUser {
 /** A dispatcher run as a separate process, so a test can SIGKILL it like a crash. */
 export interface DispatcherProcess {
   baseUrl: string;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
   kill(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -61,8 +64,8 @@ export interface Harness {
   /** Starts the in-process dispatcher (again) with the harness's settings. */
   startDispatcher(): Promise<void>;
   stopDispatcher(): Promise<void>;
-  /** Starts the dispatcher as a child process on the same database and queues. */
-  spawnDispatcher(): Promise<DispatcherProcess>;
+  /** Starts the dispatcher as a child process on the same database and queues, `env` added. */
+  spawnDispatcher(env?: Record<string, string>): Promise<DispatcherProcess>;
   call(
     user: TestUser | undefined,
     method: string,
@@ -115,8 +118,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts a harness; `env` overrides the dispatcher's variables. */
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+/** Starts a harness; `env` overrides the dispatcher's variables, `options` its hooks. */
+export async function startHarness(
+  env: Record<string, string> = {},
+  options: WebhookDispatcherOptions = {},
+): Promise<Harness> {
   const database: TestDatabase = await createTestDatabase('webhook_test');
   const exchange = uniqueName('webhook-test');
   const queuePrefix = uniqueName('wq');
@@ -152,21 +158,27 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     baseUrl: '',
     publish: (envelope) => bus.publish(envelope),
     async startDispatcher() {
-      service = await startWebhookDispatcher(loadWebhookConfig(settings), { logger });
+      service = await startWebhookDispatcher(loadWebhookConfig(settings), { logger, ...options });
       harness.baseUrl = `http://127.0.0.1:${service.port}`;
     },
     async stopDispatcher() {
       await service?.close();
       service = undefined;
     },
-    async spawnDispatcher() {
+    async spawnDispatcher(extra = {}) {
       const port = await freePort();
       const child = spawn(
         process.execPath,
         ['-r', require.resolve('tsx/cjs'), path.join(SERVICE_ROOT, 'src', 'main.ts')],
-        { env: { ...process.env, ...settings, PORT: String(port) }, stdio: 'ignore' },
+        {
+          env: { ...process.env, ...settings, ...extra, PORT: String(port) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
       );
       children.push(child);
+      const output: Buffer[] = [];
+      child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
+      child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       const baseUrl = `http://127.0.0.1:${port}`;
       await waitFor(
@@ -180,7 +192,12 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
         if (child.exitCode === null && child.signalCode === null) child.kill(name);
         await exited;
       };
-      return { baseUrl, kill: () => signal('SIGKILL'), stop: () => signal('SIGTERM') };
+      return {
+        baseUrl,
+        output: () => Buffer.concat(output).toString('utf8'),
+        kill: () => signal('SIGKILL'),
+        stop: () => signal('SIGTERM'),
+      };
     },
     call: (user, method, route, body) =>
       fetch(`${harness.baseUrl}${route}`, {

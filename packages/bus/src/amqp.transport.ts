@@ -12,6 +12,7 @@ import {
   sleep,
   type Verdict,
 } from './message.consumer';
+import { DEFAULT_LAG_INTERVAL_MS, startLagSampler, type LagSampler } from './lag.sampler';
 import { backoffSteps } from './retry.policy';
 
 /** The RabbitMQ settings the transport reads. */
@@ -73,6 +74,8 @@ export function createAmqpBus(options: AmqpOptions, deps: BusDeps): Bus {
   let draining = false;
   let closed = false;
   let closing: Promise<void> | undefined;
+  let lagSampler: LagSampler | undefined;
+  let lagChannel: { connection: ChannelModel; channel: amqp.Channel } | undefined;
 
   async function open(): Promise<Connected> {
     const connection = await amqp.connect(options.url, {
@@ -344,6 +347,51 @@ export function createAmqpBus(options: AmqpOptions, deps: BusDeps): Bus {
       events: subscription.events,
       transient: subscription.transient ?? false,
     });
+    if (!subscription.transient) startSampling();
+  }
+
+  function startSampling(): void {
+    if (!metrics || lagSampler || draining) return;
+    lagSampler = startLagSampler(sampleLag, {
+      intervalMs: deps.lagIntervalMs ?? DEFAULT_LAG_INTERVAL_MS,
+      transport: 'amqp',
+      logger,
+    });
+  }
+
+  /** Per durable subscription: the messages ready in its queue (a passive declare). */
+  async function sampleLag(): Promise<void> {
+    // Reconnecting or closing: nothing to read now, the next interval tries again.
+    const connection = state?.connection;
+    if (!metrics || !connection || draining) return;
+
+    const channel = await lagChannelOn(connection);
+    for (const consumer of consumers.values()) {
+      if (consumer.subscription.transient || !consumer.consuming) continue;
+      const { messageCount } = await channel.checkQueue(consumer.queue);
+      metrics.busConsumerLag.set(
+        { subscription: consumer.subscription.name, transport: 'amqp' },
+        messageCount,
+      );
+    }
+  }
+
+  /**
+   * A plain channel on the bus's connection for the passive declares: a queue someone deleted
+   * (404) closes this channel, never the publish channel, which does not reopen on its own.
+   */
+  async function lagChannelOn(connection: ChannelModel): Promise<amqp.Channel> {
+    if (lagChannel?.connection === connection) return lagChannel.channel;
+
+    const channel = await connection.createChannel();
+    channel.on('error', (error: Error) =>
+      logger.debug('amqp lag channel error', { error: error.message }),
+    );
+    channel.once('close', () => {
+      if (lagChannel?.channel === channel) lagChannel = undefined;
+    });
+    lagChannel = { connection, channel };
+    return channel;
   }
 
   async function check(): Promise<void> {
@@ -353,6 +401,7 @@ export function createAmqpBus(options: AmqpOptions, deps: BusDeps): Bus {
 
   async function shutdown(): Promise<void> {
     draining = true;
+    await lagSampler?.stop();
     for (const consumer of consumers.values()) {
       if (consumer.channel && consumer.tag) {
         await consumer.channel.cancel(consumer.tag).catch(() => undefined);

@@ -86,4 +86,9 @@ export interface BusDeps {
   metrics?: Metrics;
   /** How long `publish` waits for a broker that is down before it rejects (default 30 s). */
   publishTimeoutMs?: number;
+  /**
+   * How often the lag of each durable subscription is read from the broker into
+   * `bus_consumer_lag_messages` (default 15 s, a usual scrape interval); only with `metrics`.
+   */
+  lagIntervalMs?: number;
 }

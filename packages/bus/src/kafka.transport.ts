@@ -15,7 +15,8 @@ import { currentCorrelationId, type Logger } from '@readur/logger';
 import { validateSubscription } from './amqp.transport';
 import { BusError } from './bus.error';
 import type { Bus, BusDeps, Subscription } from './bus.types';
-import { consumeMessage, HEADER, InFlight, sleep } from './message.consumer';
+import { DEFAULT_LAG_INTERVAL_MS, startLagSampler, type LagSampler } from './lag.sampler';
+import { consumeMessage, HEADER, InFlight, sleep, withTimeout } from './message.consumer';
 
 /** The Kafka settings the transport reads. */
 export interface KafkaOptions {
@@ -63,7 +64,10 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
   const admin: Admin = kafka.admin();
   const consumers = new Map<string, Consumer>();
   const transientGroups: string[] = [];
+  // Subscription name -> consumer group, for the lag gauge.
+  const durableGroups = new Map<string, string>();
   const inFlight = new InFlight();
+  let lagSampler: LagSampler | undefined;
   let producerReady: Promise<void> | undefined;
   let adminReady: Promise<void> | undefined;
   let topicsReady: Promise<void> | undefined;
@@ -219,6 +223,34 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
     });
     await joined;
     logger.info('kafka subscribed', { group: groupId, events: subscription.events, transient });
+    if (!transient) {
+      durableGroups.set(subscription.name, groupId);
+      startSampling();
+    }
+  }
+
+  function startSampling(): void {
+    if (!metrics || lagSampler || closing) return;
+    lagSampler = startLagSampler(sampleLag, {
+      intervalMs: deps.lagIntervalMs ?? DEFAULT_LAG_INTERVAL_MS,
+      transport: 'kafka',
+      logger,
+    });
+  }
+
+  /** Per durable group: what the topic holds beyond the group's committed offsets. */
+  async function sampleLag(): Promise<void> {
+    if (!metrics || closing) return;
+
+    await connectAdmin();
+    const watermarks = await admin.fetchTopicOffsets(options.topic);
+
+    for (const [subscription, groupId] of durableGroups) {
+      if (closing) return;
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [options.topic] });
+      const lag = partitionLag(watermarks, committed?.partitions ?? []);
+      metrics.busConsumerLag.set({ subscription, transport: 'kafka' }, lag);
+    }
   }
 
   async function check(): Promise<void> {
@@ -234,6 +266,7 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
 
   async function shutdown(): Promise<void> {
     closing = true;
+    await lagSampler?.stop();
     // disconnect() stops fetching, waits for eachMessage calls in flight (which may still
     // publish their results) and commits offsets.
     await Promise.allSettled([...consumers.values()].map((consumer) => consumer.disconnect()));
@@ -254,6 +287,21 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
   }
 
   return { transport: 'kafka', publish, subscribe, check, close };
+}
+
+/**
+ * Messages behind, summed over partitions: the high watermark minus the committed offset, or
+ * minus the log start where the group committed nothing yet (a new group reads from the start).
+ */
+function partitionLag(
+  watermarks: { partition: number; high: string; low: string }[],
+  committed: { partition: number; offset: string }[],
+): number {
+  const done = new Map(committed.map((entry) => [entry.partition, Number(entry.offset)]));
+  return watermarks.reduce((sum, { partition, high, low }) => {
+    const offset = done.get(partition) ?? -1;
+    return sum + Math.max(0, Number(high) - (offset >= 0 ? offset : Number(low)));
+  }, 0);
 }
 
 function waitForJoin(consumer: Consumer): Promise<void> {
@@ -281,18 +329,6 @@ function headerText(headers: IHeaders | undefined, name: string): string | undef
   const value = headers?.[name];
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined ? undefined : first.toString();
-}
-
-async function withTimeout<T>(task: Promise<T>, ms: number, error: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(error()), ms);
-  });
-  try {
-    return await Promise.race([task, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Routes kafkajs's own log lines into the service logger; its INFO chatter goes to debug. */

@@ -142,6 +142,19 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** `task`, or `error()` once `ms` passed first; the timer never outlives the race. */
+export async function withTimeout<T>(task: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), ms);
+  });
+  try {
+    return await Promise.race([task, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Tracks handler runs in flight so `close()` can wait for them. */
 export class InFlight {
   private readonly running = new Set<Promise<unknown>>();

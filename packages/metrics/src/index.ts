@@ -10,6 +10,8 @@ export interface Metrics {
   httpRequestsTotal: client.Counter<'method' | 'route' | 'status'>;
   busPublished: client.Counter<'event' | 'transport'>;
   busConsumed: client.Counter<'event' | 'outcome' | 'transport'>;
+  /** Messages a durable subscription has not consumed yet, sampled by `@readur/bus`. */
+  busConsumerLag: client.Gauge<'subscription' | 'transport'>;
   counter<L extends string>(name: string, help: string, labels?: L[]): client.Counter<L>;
   /** `collect`, when given, runs at every scrape to set the gauge's current value. */
   gauge<L extends string>(
@@ -94,6 +96,12 @@ export function createMetrics(
       'outcome',
       'transport',
     ]),
+    busConsumerLag: gauge(
+      'bus_consumer_lag_messages',
+      'Messages waiting for a subscription: ready in its RabbitMQ queue (without those being ' +
+        'handled), or Kafka high watermark minus the group committed offset, over all partitions',
+      ['subscription', 'transport'],
+    ),
   };
 }
 

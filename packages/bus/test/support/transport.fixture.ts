@@ -17,6 +17,7 @@ import {
   type Transport,
 } from '@readur/bus';
 import { createLogger } from '@readur/logger';
+import type { Metrics } from '@readur/metrics';
 import { amqpUrl, kafkaBrokers, uniqueName, waitFor } from '@readur/testkit';
 
 const run = promisify(execFile);
@@ -37,12 +38,20 @@ export interface RestartableBroker {
   dispose(): Promise<void>;
 }
 
+/** How a test's bus differs from the default one. */
+export interface BusOptions {
+  publishTimeoutMs?: number;
+  broker?: RestartableBroker;
+  metrics?: Metrics;
+  lagIntervalMs?: number;
+}
+
 /** What the contract suite needs from one transport; every name is unique to this run. */
 export interface TransportFixture {
   transport: Transport;
   /** Fails, with what to do, when the broker does not answer. */
   assertReachable(): Promise<void>;
-  createBus(options?: { publishTimeoutMs?: number; broker?: RestartableBroker }): Bus;
+  createBus(options?: BusOptions): Bus;
   /** Publishes bytes the way a foreign or broken publisher would. */
   publishRaw(event: string, body: Buffer): Promise<void>;
   deadLetters(subscription: string): Promise<DeadLetter[]>;
@@ -89,11 +98,11 @@ export function amqpFixture(): TransportFixture {
         await bus.close();
       }
     },
-    createBus({ publishTimeoutMs, broker } = {}) {
+    createBus({ broker, ...deps } = {}) {
       const bus = createAmqpBus(broker?.amqp ?? options, {
         service: 'bus-test',
         logger,
-        publishTimeoutMs,
+        ...deps,
       });
       buses.push(bus);
       return bus;
@@ -236,11 +245,11 @@ export function kafkaFixture(): TransportFixture {
         await admin.disconnect();
       }
     },
-    createBus({ publishTimeoutMs, broker } = {}) {
+    createBus({ broker, ...deps } = {}) {
       const bus = createKafkaBus(broker?.kafka ?? options, {
         service: 'bus-test',
         logger,
-        publishTimeoutMs,
+        ...deps,
       });
       buses.push(bus);
       return bus;

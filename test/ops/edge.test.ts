@@ -510,10 +510,20 @@ describe('Prometheus (Debian prometheus) scraping the running stack', () => {
       const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
       expect({ promql, status: res.status }).toEqual({ promql, status: 200 });
     }
-    // The documented panels have data after the work above.
+    // The documented panels have data after the work above, and so does the bus lag panel
+    // (every durable subscription samples it every 15 s). The sync panels' queries are only
+    // held to being valid: no sync runs in this stack.
     expect(await query('sum(ocr_queue_pending_count)')).toHaveLength(1);
     expect(await eventually('sum(rate(ocr_pages_processed_total[5m]))')).toHaveLength(1);
-  });
+    type Lag = { metric: { subscription: string } };
+    const sampled = ['document', 'ocr-worker', 'ocr-worker.pages'];
+    const lag = (await eventually('max by (subscription) (bus_consumer_lag_messages)', (result) =>
+      sampled.every((name) =>
+        (result as Lag[]).some((entry) => entry.metric.subscription === name),
+      ),
+    )) as Lag[];
+    expect(lag.map((entry) => entry.metric.subscription)).toEqual(expect.arrayContaining(sampled));
+  }, 90_000);
 
   it('when the alert rules are loaded, then Prometheus evaluates every one of them without error', async () => {
     const res = await fetch(`${prometheusUrl}/api/v1/rules`);

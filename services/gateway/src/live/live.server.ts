@@ -67,6 +67,7 @@ export function startLiveEvents(options: LiveEventsOptions): LiveEvents {
   const heartbeat = startHeartbeat(wss, limits.heartbeatMs);
 
   const onConnection = (ws: WebSocket, request: http.IncomingMessage) => {
+    heartbeat.track(ws);
     const connection = new LiveConnection(ws, { verify: options.verify, hub, logger, limits });
     connections.set(ws, connection);
     ws.once('close', () => connections.delete(ws));
@@ -85,7 +86,7 @@ export function startLiveEvents(options: LiveEventsOptions): LiveEvents {
   };
 
   const close = async () => {
-    clearInterval(heartbeat);
+    heartbeat.stop();
     for (const connection of connections.values()) {
       connection.close(LIVE_CLOSE.goingAway, 'gateway shutting down');
     }
@@ -96,13 +97,12 @@ export function startLiveEvents(options: LiveEventsOptions): LiveEvents {
   return { attach, close };
 }
 
-/** Pings every client; one that did not answer the previous ping is cut off. */
-function startHeartbeat(wss: WebSocketServer, intervalMs: number): NodeJS.Timeout {
+/**
+ * Pings every client; one that did not answer the previous ping is cut off. Clients are tracked
+ * explicitly: with `noServer`, the server emits no `connection` event for `handleUpgrade`.
+ */
+function startHeartbeat(wss: WebSocketServer, intervalMs: number) {
   const alive = new WeakSet<WebSocket>();
-  wss.on('connection', (ws) => {
-    alive.add(ws);
-    ws.on('pong', () => alive.add(ws));
-  });
 
   const timer = setInterval(() => {
     for (const ws of wss.clients) {
@@ -115,7 +115,14 @@ function startHeartbeat(wss: WebSocketServer, intervalMs: number): NodeJS.Timeou
     }
   }, intervalMs);
   timer.unref();
-  return timer;
+
+  return {
+    track: (ws: WebSocket) => {
+      alive.add(ws);
+      ws.on('pong', () => alive.add(ws));
+    },
+    stop: () => clearInterval(timer),
+  };
 }
 
 /** Subscribes on a fresh bus until it works; each failed attempt's bus is closed. */

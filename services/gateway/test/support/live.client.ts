@@ -17,21 +17,33 @@ export interface LiveMessage {
 export interface TestLiveClient {
   ws: WebSocket;
   messages: LiveMessage[];
+  /** When each ping of the gateway arrived (ms since the epoch). */
+  pings: number[];
   events(): LiveMessage[];
   closed: Promise<{ code: number; reason: string }>;
   send(message: unknown): void;
+}
+
+/** How a test client behaves; `autoPong: false` leaves the gateway's pings unanswered. */
+export interface LiveClientOptions {
+  autoPong?: boolean;
 }
 
 /** Opens `ws://.../ws`, offering `protocols`; resolves once the socket is open. */
 export async function openLive(
   gatewayUrl: string,
   protocols: string[] = [],
+  options: LiveClientOptions = {},
 ): Promise<TestLiveClient> {
-  const ws = new WebSocket(`${gatewayUrl.replace(/^http/, 'ws')}/ws`, protocols);
+  const ws = new WebSocket(`${gatewayUrl.replace(/^http/, 'ws')}/ws`, protocols, {
+    autoPong: options.autoPong ?? true,
+  });
   const messages: LiveMessage[] = [];
+  const pings: number[] = [];
   ws.on('message', (raw: Buffer) => {
     messages.push({ ...(JSON.parse(raw.toString()) as object), receivedAt: Date.now() });
   });
+  ws.on('ping', () => pings.push(Date.now()));
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
   );
@@ -42,6 +54,7 @@ export async function openLive(
   return {
     ws,
     messages,
+    pings,
     closed,
     events: () => messages.filter((message) => message.event !== undefined),
     send: (message) => ws.send(JSON.stringify(message)),
@@ -49,8 +62,12 @@ export async function openLive(
 }
 
 /** Opens a client authenticated through the handshake and waits for its `ready`. */
-export async function connectAs(gatewayUrl: string, token: string): Promise<TestLiveClient> {
-  const client = await openLive(gatewayUrl, ['readur.v1', `bearer.${token}`]);
+export async function connectAs(
+  gatewayUrl: string,
+  token: string,
+  options: LiveClientOptions = {},
+): Promise<TestLiveClient> {
+  const client = await openLive(gatewayUrl, ['readur.v1', `bearer.${token}`], options);
   await waitFor(() => client.messages.some((m) => m.type === 'ready'), {
     description: 'the ready message',
   });

@@ -225,7 +225,12 @@ function report(
   [pacedBus, pacedRaw]: [Result, Result],
   rate: number,
 ): void {
-  const [bb, br, pb, pr] = [burstBus, burstRaw, pacedBus, pacedRaw].map(summary);
+  const [bb, br, pb, pr] = [
+    summary(burstBus),
+    summary(burstRaw),
+    summary(pacedBus),
+    summary(pacedRaw),
+  ];
   console.log(row(`burst ${burstBus.name}`, bb));
   console.log(row(`burst ${burstRaw.name}`, br));
   console.log(row(`paced ${pacedBus.name}`, pb));

@@ -1,6 +1,13 @@
 import type http from 'node:http';
 import { createBus } from '@readur/bus';
-import { createApp, finishApp, listen } from '@readur/http';
+import {
+  createApp,
+  finishApp,
+  HEALTH_CHECK_TIMEOUT_MS,
+  listen,
+  type HealthCheck,
+  type OptionalHealthCheck,
+} from '@readur/http';
 import { createLogger, type Logger } from '@readur/logger';
 import { createMetrics, startMetricsServer } from '@readur/metrics';
 import { oidcRedirectUri, type AuthConfig } from './config';
@@ -117,7 +124,10 @@ export async function startAuthService(
       metrics,
       trustProxy: 'loopback',
       jsonLimit: '64kb',
-      readiness: { database: () => checkDatabase(db), broker: () => bus.check() },
+      readiness: readinessChecks(config, {
+        database: () => checkDatabase(db),
+        broker: () => bus.check(),
+      }),
     });
     app.use('/api/auth/keys', apiKeyRoutes(deps, config.INTERNAL_API_TOKEN));
     app.use('/api/auth/oidc', oidcRouter(config, deps));
@@ -146,6 +156,37 @@ export async function startAuthService(
     await runAll(stops).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The required checks, plus the provider's discovery document when OIDC is enabled: optional,
+ * since password sign-in, refresh and introspection work without it (discovery is retried at
+ * the next sign-on).
+ */
+function readinessChecks(
+  config: AuthConfig,
+  required: Record<string, HealthCheck>,
+): Record<string, HealthCheck | OptionalHealthCheck> {
+  if (!config.OIDC_ENABLED || !config.OIDC_ISSUER_URL) return required;
+
+  const discovery = new URL(
+    `${config.OIDC_ISSUER_URL.replace(/\/$/, '')}/.well-known/openid-configuration`,
+  );
+  return { ...required, oidc: { check: () => checkDiscovery(discovery), optional: true } };
+}
+
+/** The discovery document answers 200 with an `issuer`; aborted at the readiness limit. */
+async function checkDiscovery(url: URL): Promise<void> {
+  const res = await fetch(url, {
+    headers: { accept: 'application/json' },
+    signal: AbortSignal.timeout(HEALTH_CHECK_TIMEOUT_MS),
+  });
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new Error(`discovery answered ${res.status}`);
+  }
+  const metadata = (await res.json()) as { issuer?: unknown };
+  if (typeof metadata.issuer !== 'string') throw new Error('discovery document has no issuer');
 }
 
 function oidcRouter(config: AuthConfig, deps: AuthDeps) {

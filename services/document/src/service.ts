@@ -1,7 +1,17 @@
 import type http from 'node:http';
+import { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import { createBus } from '@readur/bus';
-import { createApp, finishApp, listen, requireInternalToken, requireUser } from '@readur/http';
+import {
+  createApp,
+  finishApp,
+  HEALTH_CHECK_TIMEOUT_MS,
+  listen,
+  requireInternalToken,
+  requireUser,
+  type HealthCheck,
+  type OptionalHealthCheck,
+} from '@readur/http';
 import { createLogger, type Logger } from '@readur/logger';
 import { createMetrics, startMetricsServer, type Metrics } from '@readur/metrics';
 import { startOutboxRelay } from '@readur/outbox';
@@ -61,17 +71,24 @@ export async function startDocumentService(
     stops.unshift(() => relay.stop());
 
     const deps: DocumentDeps = { knex, storage, logger };
+    const readiness: Record<string, HealthCheck | OptionalHealthCheck> = {
+      database: async () => void (await knex.raw('SELECT 1')),
+      broker: () => bus.check(),
+      storage: () => storage.check(),
+    };
+    if (config.REDIS_ENABLED) {
+      // Search works without its cache, so Redis down only degrades the service.
+      const redis = redisReadiness(config.REDIS_URL, logger);
+      stops.push(() => redis.close());
+      readiness.redis = { check: redis.check, optional: true };
+    }
     const app = createApp({
       service: SERVICE,
       logger,
       metrics,
       trustProxy: 'loopback',
       jsonLimit: '256kb',
-      readiness: {
-        database: async () => void (await knex.raw('SELECT 1')),
-        broker: () => bus.check(),
-        storage: () => storage.check(),
-      },
+      readiness,
     });
     const user = requireUser(config.INTERNAL_API_TOKEN);
     const maxUploadBytes = config.MAX_UPLOAD_SIZE_MB * MIB;
@@ -125,6 +142,52 @@ function trackOcrBacklog(metrics: Metrics, knex: Knex): void {
     [],
     async (gauge) => gauge.set((await ocrJobRepository.queueCounts(knex)).pending),
   );
+}
+
+/**
+ * PING on a Redis connection of its own, opened at the first check and again after it dropped
+ * (no background reconnect loop): the search cache's client hides failures by design.
+ */
+function redisReadiness(
+  url: string,
+  logger: Logger,
+): { check: HealthCheck; close(): Promise<void> } {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: HEALTH_CHECK_TIMEOUT_MS,
+    commandTimeout: HEALTH_CHECK_TIMEOUT_MS,
+    retryStrategy: () => null,
+  });
+  // ioredis rejects a failed connect with "Connection is closed."; the cause comes as an event.
+  let cause: Error | undefined;
+  redis.on('error', (error: Error) => {
+    cause = error;
+    logger.debug('redis readiness check failed', { error: error.message });
+  });
+  let connecting: Promise<void> | undefined;
+
+  return {
+    check: async () => {
+      if (redis.status === 'wait' || redis.status === 'end') {
+        cause = undefined;
+        connecting ??= redis.connect().finally(() => (connecting = undefined));
+      }
+      try {
+        await connecting;
+        await redis.ping();
+      } catch (error) {
+        throw cause ?? error;
+      }
+    },
+    close: () => {
+      // After a failed connect the stream is gone; disconnect() would arm a 2 s timer that
+      // only the stream's 'close' clears, holding the process open.
+      if (redis.status !== 'end') redis.disconnect();
+      return Promise.resolve();
+    },
+  };
 }
 
 function closeServer(server: http.Server): Promise<void> {

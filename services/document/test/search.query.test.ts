@@ -167,6 +167,35 @@ describe('search modes, filters, facets, paging, similar documents and bad input
       expect(result.query_time_ms).toBeGreaterThanOrEqual(0);
     });
 
+    it('when characters outside the BMP precede the hit, then each counts as one in the offsets', async () => {
+      const reader = newUser();
+      await indexDocument(harness, reader, {
+        pages: ['\u{20BB7}野家 😀 receipt for the noodle lunch'],
+      });
+      await indexDocument(harness, reader, {
+        pages: ['\u{20BB7}野家の牛丼を注文しました'],
+        language: 'jpn',
+      });
+
+      const word = await search(harness, reader, { q: 'noodle' });
+      const substring = await search(harness, reader, { q: '牛丼' });
+
+      // UTF-16 offsets would be 24–30 and 5–7: U+20BB7 and U+1F600 are two code units each
+      expect(word.documents[0]!.snippets).toEqual([
+        {
+          text: '\u{20BB7}野家 😀 receipt for the noodle lunch',
+          page: 1,
+          highlights: [{ start: 22, end: 28 }],
+        },
+      ]);
+      expect(substring.documents[0]!.snippets).toEqual([
+        { text: '\u{20BB7}野家の牛丼を注文しました', page: 1, highlights: [{ start: 4, end: 6 }] },
+      ]);
+      expect(word.documents[0]!.snippet).toBe(
+        '\u{20BB7}野家 😀 receipt for the <mark>noodle</mark> lunch',
+      );
+    });
+
     it('when equal ranks are paged, then every document appears exactly once in a stable order', async () => {
       const pager = newUser();
       const created: string[] = [];
@@ -312,6 +341,21 @@ describe('search modes, filters, facets, paging, similar documents and bad input
       ]);
     });
 
+    it('when an admin asks for facets without scope=all, then only their own documents count', async () => {
+      const matching = await searchResponse(harness, boss, { q: 'alpha' }, '/api/search/facets');
+      const everything = await searchResponse(harness, boss, {}, '/api/search/facets');
+
+      expect(matching.status).toBe(200);
+      expect(await matching.json()).toEqual({
+        mime_types: [{ value: 'text/plain', count: 1 }],
+        labels: [],
+      });
+      expect(await everything.json()).toEqual({
+        mime_types: [{ value: 'text/plain', count: 1 }],
+        labels: [],
+      });
+    });
+
     it('when a user who is not an admin asks for scope=all, then 403', async () => {
       const response = await searchResponse(harness, user, { q: 'alpha', scope: 'all' });
 
@@ -363,23 +407,26 @@ describe('search modes, filters, facets, paging, similar documents and bad input
       expect(body.request_id).toMatch(/^[0-9a-f-]{36}$/);
     });
 
+    const ALPHA = ['alphaBeta', 'betaAlpha', 'alphaOnly'];
     it.each([
-      ['"alpha beta'],
-      ['alpha"'],
-      ["'; DROP TABLE documents; --"],
-      ['alpha & | ! <-> :* \\'],
-      ['a*'],
-      ['((((alpha'],
-      ['alpha)))'],
-      ['%_\\ alpha'],
-      ['\u0000alpha'],
-      ['\ud800alpha'],
-    ])('when q=%j, then a sane 200 answer', async (q) => {
-      const response = await searchResponse(harness, user, { q, mode: 'boolean' });
-      const web = await searchResponse(harness, user, { q });
+      ['"alpha beta', ['alphaBeta']],
+      ['alpha"', ALPHA],
+      ["'; DROP TABLE documents; --", []],
+      ['alpha & | ! <-> :* \\', ALPHA],
+      ['a*', []],
+      ['((((alpha', ALPHA],
+      ['alpha)))', ALPHA],
+      ['%_\\ alpha', ALPHA],
+      ['\u0000alpha', ALPHA],
+      // a lone surrogate cannot be sent: URLSearchParams encodes it as U+FFFD, not a letter
+      ['\ud800alpha', ALPHA],
+    ])('when q=%j, then 200 with the documents it names, in both modes', async (q, names) => {
+      const boolean = await search(harness, user, { q, mode: 'boolean' });
+      const web = await search(harness, user, { q });
 
-      expect(response.status).toBe(200);
-      expect(web.status).toBe(200);
+      const expected = new Set(names.map((name) => ids[name]));
+      expect(new Set(boolean.documents.map((hit) => hit.id))).toEqual(expected);
+      expect(new Set(web.documents.map((hit) => hit.id))).toEqual(expected);
       const rows: { count: string }[] = await harness.knex('documents').count({ count: '*' });
       expect(Number(rows[0]?.count)).toBeGreaterThan(10);
     });
@@ -393,11 +440,40 @@ describe('search modes, filters, facets, paging, similar documents and bad input
       expect(web.status).toBe(200);
     });
 
-    it('when the query string holds invalid UTF-8, then 200 or 400, never 500', async () => {
-      const response = await call(harness, user, 'GET', '/api/search?q=%FF%FEalpha%C3%28');
+    it.each([
+      ['/api/search?q=%FF%FEalpha%C3%28', 'q'],
+      ['/api/search?q=alpha%C3', 'q'],
+      ['/api/search?q=alpha&labels=%C3%28', 'labels'],
+      ['/api/search/facets?q=%ED%A0%80alpha', 'q'],
+    ])('when %s holds bytes that are not UTF-8, then 400 INVALID_UTF8', async (path, field) => {
+      const response = await call(harness, user, 'GET', path);
+      const body = (await response.json()) as { code: string; error: string; details: unknown };
 
-      expect([200, 400]).toContain(response.status);
+      expect(response.status).toBe(400);
+      expect(body).toMatchObject({
+        code: 'INVALID_UTF8',
+        error: `The query string is not valid UTF-8 (parameter ${field}): percent-encode text as UTF-8 bytes`,
+        details: [{ field }],
+      });
     });
+
+    it.each([
+      ['q=%C3%BCbergr%C3%B6%C3%9Fe', ['secondPage']],
+      ['q=%C3%9Cbergr%C3%B6%C3%9Fe+%F0%9F%91%8B', ['secondPage']],
+      ['q=alpha+%EF%BF%BD', ALPHA],
+      ['q=alpha%', ALPHA],
+    ])(
+      'when %s is valid UTF-8 (or a bare %%), then it is searched as typed',
+      async (query, names) => {
+        const response = await call(harness, user, 'GET', `/api/search?${query}`);
+        const body = (await response.json()) as { documents: { id: string }[] };
+
+        expect(response.status).toBe(200);
+        expect(new Set(body.documents.map((hit) => hit.id))).toEqual(
+          new Set(names.map((name) => ids[name])),
+        );
+      },
+    );
 
     it.each([
       ['mode=bogus'],

@@ -11,6 +11,7 @@ import {
 } from '../domain/search.usecase';
 import { toMarkedHtml, type Snippet } from '../domain/search.snippet';
 import { presentDocument } from './document.presenter';
+import { requireUtf8Query } from './query-string.guard';
 import {
   facetQuerySchema,
   filtersOf,
@@ -32,6 +33,7 @@ const presentHit = (hit: { document: DocumentRecord; rank: number; snippets?: Sn
 /** `GET /api/search` and `GET /api/search/facets`. */
 export function searchRoutes(deps: SearchDeps): Router {
   const router = Router();
+  router.use(requireUtf8Query);
 
   router.get('/', async (req, res) => {
     const query = parseInput(searchQuerySchema, req.query);

@@ -21,6 +21,12 @@ const round = (value: number) => Math.round(value * 100) / 100;
 const withoutNul = (text: string): string => text.replaceAll('\u0000', '');
 
 /**
+ * Page text as stored: without NUL and in NFC, so the text users get back has `März` composed
+ * however the OCR engine wrote it (the index folds to NFKC either way).
+ */
+export const storedText = (text: string): string => withoutNul(text).normalize('NFC');
+
+/**
  * The id of an event this service publishes after assembling a run: derived from the run, so
  * the same run assembled twice (a redelivery racing a commit) publishes one event.
  */
@@ -112,7 +118,7 @@ export async function applyOcrPageCompleted(
   await documentRepository.markProcessing(trx, data.document_id);
   const inserted = await ocrJobRepository.insertPage(trx, data.document_id, data.job_id, {
     page: data.page,
-    text: withoutNul(data.text),
+    text: storedText(data.text),
     confidence: data.confidence,
     method: data.method,
     word_count: data.word_count,

@@ -3,7 +3,13 @@ import { EVENT, type Envelope, type EventData } from '@readur/contracts';
 import { documentRepository, type Db } from '../data/document.repository';
 import { ocrJobRepository } from '../data/ocr-job.repository';
 import type { DocumentPage } from './document.types';
-import { assemblyEventId, lockRun, storeArchive, type OcrApplyDeps } from './ocr-job.usecases';
+import {
+  assemblyEventId,
+  lockRun,
+  storeArchive,
+  storedText,
+  type OcrApplyDeps,
+} from './ocr-job.usecases';
 
 /** What applying an OCR event did: changed the document, or nothing and why. */
 export type OcrApplyResult = { applied: true } | { applied: false; reason: string };
@@ -62,7 +68,7 @@ export async function applyOcrCompleted(
 
   const pages: DocumentPage[] = [...data.page_results]
     .sort((a, b) => a.page - b.page)
-    .map((page) => ({ ...page, text: withoutNul(page.text) }));
+    .map((page) => ({ ...page, text: storedText(page.text) }));
   const text = pages.map((page) => page.text).join('\n\n');
 
   await documentRepository.saveOcrResult(

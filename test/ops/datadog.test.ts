@@ -2,13 +2,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import path from 'node:path';
 import readline from 'node:readline';
+import { ConfigError } from '@readur/config';
 import { createMetrics, startDogStatsD } from '@readur/metrics';
+import { SERVICE_CONFIGS } from './config-shapes';
 
 const root = path.resolve(__dirname, '../..');
 let socket: dgram.Socket;
 let port: number;
 const packets: string[] = [];
 let gateway: ChildProcess | undefined;
+/** Looks like a Datadog API key (32 hex digits); must never leave the process it is given to. */
+const API_KEY = 'f00dfeedcafe0123456789abcdef4567';
 
 async function received(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
@@ -56,6 +60,23 @@ describe('Datadog over DogStatsD (hot-shots)', () => {
     expect(second).toContain('status:completed');
   });
 
+  it('when DATADOG_API_KEY is set, then every service reads it and a start-up error does not print it', () => {
+    for (const [name, config] of Object.entries(SERVICE_CONFIGS)) {
+      // INTERNAL_API_TOKEN (and more) missing: the service refuses to start, listing problems.
+      const refusal = (() => {
+        try {
+          config.load({ DATADOG_ENABLED: 'true', DATADOG_API_KEY: API_KEY });
+        } catch (error) {
+          return error;
+        }
+      })();
+
+      expect({ name, reads: config.names.has('DATADOG_API_KEY') }).toEqual({ name, reads: true });
+      expect(refusal).toBeInstanceOf(ConfigError);
+      expect((refusal as ConfigError).message).not.toContain(API_KEY);
+    }
+  });
+
   it('when a service runs with DATADOG_ENABLED, then its HTTP metrics arrive under the Prometheus names', async () => {
     gateway = spawn(process.execPath, [path.join(root, 'services/gateway/dist/main.js')], {
       env: {
@@ -66,14 +87,18 @@ describe('Datadog over DogStatsD (hot-shots)', () => {
         DATADOG_ENABLED: 'true',
         DATADOG_HOST: '127.0.0.1',
         DATADOG_PORT: String(port),
-        LOG_LEVEL: 'info',
+        DATADOG_API_KEY: API_KEY,
+        LOG_LEVEL: 'debug',
         LIVE_EVENTS_ENABLED: 'false',
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const output: string[] = [];
+    gateway.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     const listening = await new Promise<number>((resolve, reject) => {
       const lines = readline.createInterface({ input: gateway?.stdout ?? process.stdin });
       lines.on('line', (line) => {
+        output.push(line);
         const entry = JSON.parse(line) as { message?: string; port?: number };
         if (entry.message === 'gateway listening' && entry.port) resolve(entry.port);
       });
@@ -88,5 +113,9 @@ describe('Datadog over DogStatsD (hot-shots)', () => {
     expect(requests).toMatch(/service:gateway/);
     expect(requests).toMatch(/route:\/api\/health/);
     expect(duration).toMatch(/status:200/);
+    // The key is for the agent: neither a log line (debug included) nor a packet carries it.
+    expect(output.length).toBeGreaterThan(0);
+    expect(output.filter((line) => line.includes(API_KEY))).toEqual([]);
+    expect(packets.filter((packet) => packet.includes(API_KEY))).toEqual([]);
   }, 60_000);
 });

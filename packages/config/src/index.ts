@@ -32,6 +32,10 @@ export const baseConfig = {
   DATADOG_ENABLED: envBoolean(false),
   DATADOG_HOST: z.string().min(1).default('127.0.0.1'),
   DATADOG_PORT: envPort(8125),
+  // Accepted so deployments can pass the documented variable (e.g. from the Secret the agent
+  // reads), but sent nowhere: DogStatsD to an agent carries no key, the agent has its own
+  // DD_API_KEY. A secret: no default, never logged, never echoed in a ConfigError.
+  DATADOG_API_KEY: z.string().optional(),
 };
 
 /** The database of a service that owns tables. */

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Starts PostgreSQL, Redis and RabbitMQ when they are not answering, using the machine's own
-# service commands, and waits until each one answers. With --kafka it also starts the local
+# Installs the Debian packages the tests use (each on its own, when missing), starts PostgreSQL,
+# Redis and RabbitMQ when they are not answering, using the machine's own service commands, and
+# waits until each one answers. With --kafka (the full test set-up) it also starts the local
 # single-node Kafka broker of scripts/kafka.sh (the bus contract tests need it) and the local
-# S3-compatible server of scripts/s3.sh (the storage and sync tests need it).
+# S3-compatible server of scripts/s3.sh (the storage and sync tests need it), and exits non-zero
+# when a package the tests need could not be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,30 +20,42 @@ wait_port() {
   return 1
 }
 
-# The ocr-worker tests read Debian's traineddata (OCR_LANG_PATH) and time the tesseract CLI.
-if ! command -v tesseract >/dev/null || [[ ! -f /usr/share/tesseract-ocr/5/tessdata/eng.traineddata ]]; then
-  echo "installing tesseract-ocr"
-  (apt-get install -y -q tesseract-ocr tesseract-ocr-eng >/dev/null 2>&1 ||
-    (apt-get update -q >/dev/null && apt-get install -y -q tesseract-ocr tesseract-ocr-eng >/dev/null)) ||
-    echo "WARNING: could not install tesseract-ocr; OCR_LANG_PATH tests will fail" >&2
-fi
+# shellcheck source=lib/apt.sh
+source scripts/lib/apt.sh
 
-# The operations tests (test/ops) run real reverse proxies, Prometheus/promtool and
-# docker-compose v1 (`docker-compose config`); each is installed once, skipped when present.
-ops_packages=()
-command -v nginx >/dev/null || ops_packages+=(nginx)
-command -v apache2 >/dev/null || [[ -x /usr/sbin/apache2 ]] || ops_packages+=(apache2)
-command -v caddy >/dev/null || ops_packages+=(caddy)
-command -v promtool >/dev/null || ops_packages+=(prometheus)
-command -v docker-compose >/dev/null || ops_packages+=(docker-compose)
-command -v kubectl >/dev/null || ops_packages+=(kubectl) # `kubectl kustomize` renders k8s/
-if ((${#ops_packages[@]} > 0)); then
-  echo "installing ${ops_packages[*]}"
-  (apt-get install -y -q --no-install-recommends "${ops_packages[@]}" >/dev/null 2>&1 ||
-    (apt-get update -q >/dev/null &&
-      apt-get install -y -q --no-install-recommends "${ops_packages[@]}" >/dev/null)) ||
-    echo "WARNING: could not install ${ops_packages[*]}; test/ops will fail" >&2
-fi
+# Debian packages the tests need, each installed on its own: kubectl, for one, is not in
+# Debian bookworm, and one package apt-get cannot find must not stop the rest. Every package
+# that is still missing is named with the tests that will fail without it.
+missing=()
+
+# need <package> <tests that fail without it> <check command...>
+need() {
+  local package=$1 tests=$2
+  shift 2
+  "$@" && return 0
+  echo "installing $package"
+  apt_install "$package" && "$@" && return 0
+  echo "ERROR: could not install the Debian package '$package'; failing without it: $tests" >&2
+  if [[ $package == kubectl ]]; then
+    # Not in Debian (tried anyway, for derivatives and added repositories).
+    echo "  install kubectl from the Kubernetes packages: https://kubernetes.io/docs/tasks/tools/" >&2
+  fi
+  missing+=("$package: $tests")
+}
+has_prometheus() { has_command prometheus && has_command promtool; }
+
+# The ocr-worker tests read Debian's traineddata (OCR_LANG_PATH) and time the tesseract CLI.
+need tesseract-ocr 'services/ocr-worker/test (tesseract-cli engine)' has_command tesseract
+need tesseract-ocr-eng 'services/ocr-worker/test (OCR_LANG_PATH)' \
+  test -f /usr/share/tesseract-ocr/5/tessdata/eng.traineddata
+# test/ops runs real reverse proxies, Prometheus and promtool, docker-compose v1 (`config`) and
+# `kubectl kustomize`.
+need nginx 'test/ops/edge.test.ts' has_command nginx
+need apache2 'test/ops/edge.test.ts' has_command apache2
+need caddy 'test/ops/edge.test.ts' has_command caddy
+need prometheus 'test/ops/edge.test.ts, test/ops/promtool.test.ts' has_prometheus
+need docker-compose 'test/ops/compose.test.ts' has_command docker-compose
+need kubectl 'test/ops/k8s.test.ts' has_command kubectl
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   echo "starting PostgreSQL"
@@ -63,8 +77,28 @@ if ! port_open 5672; then
 fi
 wait_port RabbitMQ 5672 90
 
+# Like the services above, a broker or S3 server that already answers is used as it is (one
+# started from another checkout, say); only a silent port gets a server of ours.
 if [[ "${1:-}" == "--kafka" ]]; then
-  bash scripts/kafka.sh start
+  if port_open "${KAFKA_PORT:-9092}"; then
+    echo "Kafka answers on ${KAFKA_PORT:-9092}"
+  else
+    bash scripts/kafka.sh start
+  fi
   # The S3-compatible server of the storage and sync tests (S3Proxy from Maven Central).
-  bash scripts/s3.sh start
+  if port_open "${S3_PORT:-9555}"; then
+    echo "S3 answers on ${S3_PORT:-9555}"
+  else
+    bash scripts/s3.sh start
+  fi
+fi
+
+# With --kafka (`make test`: everything the tests need) a missing package fails the set-up now,
+# naming it, instead of as a failing suite after the build. Without it (`make run`, `make
+# services`) it is a warning: the stack runs without proxies, Prometheus or kubectl.
+if ((${#missing[@]} > 0)); then
+  echo "Missing Debian packages (the services above are running):" >&2
+  printf '  - %s\n' "${missing[@]}" >&2
+  [[ "${1:-}" == "--kafka" ]] && exit 1
+  echo "WARNING: the stack runs without them; the tests listed above will fail" >&2
 fi

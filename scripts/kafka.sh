@@ -8,6 +8,8 @@
 #   KAFKA_HOME (.cache/kafka)  KAFKA_STATE_DIR (<KAFKA_HOME>/broker-<port>)  KAFKA_HEAP (512m)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/apt.sh
+source scripts/lib/apt.sh
 
 VERSION=${KAFKA_VERSION:-4.1.1}
 PORT=${KAFKA_PORT:-9092}
@@ -34,6 +36,7 @@ running_pid() {
 # Resolves kafka_2.13 and its runtime dependencies from Maven Central once.
 resolve() {
   [[ -f "$LIB_DIR/.complete" ]] && return 0
+  require_command mvn maven "resolving the Kafka broker from Maven Central" || return 1
   log "resolving org.apache.kafka:kafka_2.13:$VERSION into $LIB_DIR"
   mkdir -p "$HOME_DIR/$VERSION"
   cat >"$HOME_DIR/$VERSION/pom.xml" <<POM
@@ -140,6 +143,7 @@ start() {
     return 1
   fi
 
+  require_command java default-jre-headless "running the Kafka broker" || return 1
   resolve
   write_config
   format_storage

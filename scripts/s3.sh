@@ -11,6 +11,8 @@
 # The keys are for this local test server only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/apt.sh
+source scripts/lib/apt.sh
 
 VERSION=${S3PROXY_VERSION:-2.6.0}
 PORT=${S3_PORT:-9555}
@@ -38,6 +40,7 @@ running_pid() {
 # Copies the self-contained jar from Maven Central once.
 resolve() {
   [[ -f "$JAR" ]] && return 0
+  require_command mvn maven "resolving S3Proxy from Maven Central" || return 1
   log "resolving org.gaul:s3proxy:$VERSION into $HOME_DIR/$VERSION"
   mkdir -p "$HOME_DIR/$VERSION"
   mvn -q -B -Dstyle.color=never dependency:copy \
@@ -74,6 +77,7 @@ start() {
     return 1
   fi
 
+  require_command java default-jre-headless "running S3Proxy" || return 1
   resolve
   write_config
   nohup java -Xmx"${S3_HEAP:-256m}" -XX:+UseSerialGC -Djava.awt.headless=true \

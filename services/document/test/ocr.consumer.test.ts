@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createEnvelope, type OcrPageResult } from '@readur/contracts';
 import { waitFor } from '@readur/testkit';
 import {
@@ -103,6 +104,48 @@ describe('consuming OCR events and searching', () => {
     expect(found.total).toBe(1);
     expect(found.documents[0]).toMatchObject({ id: document.id });
     expect(found.documents[0]?.snippet).toContain('<mark>zebracorn</mark>');
+  });
+
+  it('when the pages of a split document arrive, then its confidence weighs each page by its words', async () => {
+    const user = newUser();
+    const document = await uploadDocument(harness, user, {
+      bytes: pdfBytes(),
+      filename: 'split.pdf',
+    });
+    const jobId = randomUUID();
+    const words = (count: number) => Array.from({ length: count }, (_, n) => `w${n}`).join(' ');
+    const pages: [text: string, confidence: number][] = [
+      ['', 0],
+      [words(2), 40],
+      [words(198), 90],
+    ];
+
+    for (const [index, [text, confidence]] of pages.entries()) {
+      await harness.broker.publish(
+        createEnvelope('ocr.page.completed', {
+          document_id: document.id,
+          user_id: user.id,
+          job_id: jobId,
+          page: index + 1,
+          page_count: pages.length,
+          text,
+          confidence,
+          method: 'ocr',
+          word_count: text === '' ? 0 : text.split(' ').length,
+          language: 'eng',
+          processing_time_ms: 10,
+          archive_page: false,
+        }),
+      );
+    }
+    await statusOf(user, document.id, 'completed');
+
+    // (2 x 40 + 198 x 90) / 200 words, the blank page left out; the mean of page means is 65.
+    expect(await getDocument(user, document.id)).toMatchObject({
+      ocr_confidence: 89.5,
+      ocr_word_count: 200,
+      page_count: 3,
+    });
   });
 
   it('when the same ocr.completed is delivered twice, then it has one effect', async () => {

@@ -4,7 +4,7 @@ import type { Logger } from '@readur/logger';
 import type { Storage } from '@readur/storage';
 import { documentRepository, type Db } from '../data/document.repository';
 import { recordEvent } from '../data/event.outbox';
-import { ocrJobRepository, type OcrJobRow } from '../data/ocr-job.repository';
+import { ocrJobRepository, type OcrJobPageRow, type OcrJobRow } from '../data/ocr-job.repository';
 import { buildArchive } from './archive.builder';
 import type { DocumentRecord } from './document.types';
 import type { OcrApplyResult } from './ocr.usecases';
@@ -133,6 +133,16 @@ export async function applyOcrPageCompleted(
   return { applied: true };
 }
 
+/**
+ * The document's mean word confidence: each page's mean weighs by its word count, so pages
+ * without words (blank) do not count and a short page cannot drag down a long one; 0 without
+ * words. The ocr-worker scores a document extracted in one piece the same way.
+ */
+function meanWordConfidence(pages: OcrJobPageRow[], wordCount: number): number {
+  if (wordCount === 0) return 0;
+  return pages.reduce((sum, page) => sum + page.confidence * page.word_count, 0) / wordCount;
+}
+
 async function assemble(
   trx: Knex.Transaction,
   deps: OcrApplyDeps,
@@ -142,12 +152,8 @@ async function assemble(
 ): Promise<void> {
   const { job_id, page_count, language } = last.data;
   const pages = await ocrJobRepository.pages(trx, document.id);
-  const withText = pages.filter((page) => page.text.length > 0);
-  const confidence =
-    withText.length === 0
-      ? 0
-      : withText.reduce((sum, page) => sum + page.confidence, 0) / withText.length;
   const wordCount = pages.reduce((sum, page) => sum + page.word_count, 0);
+  const confidence = meanWordConfidence(pages, wordCount);
   const elapsed = startedAt ? Date.now() - startedAt.getTime() : 0;
 
   const pageResults = pages.map(({ page, text, confidence: pageConfidence, method }) => ({

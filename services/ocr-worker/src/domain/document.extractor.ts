@@ -48,15 +48,21 @@ function extractPlainText(bytes: Buffer, context: PageContext): ExtractedPage[] 
 }
 
 /**
- * Exact text (text layer, plain text) counts as 100, so a mostly born-digital document
- * scores high even if one scanned page is poor. Pages without any text are left out: a blank
- * page is not evidence of bad OCR. A document with no text at all scores 0.
+ * The document's mean word confidence: each page's mean weighs by its word count, so a page of
+ * three words counts a hundredth of a page of three hundred, and a page without words (blank,
+ * or only punctuation) not at all. Exact text (text layer, plain text) counts as 100, so a
+ * mostly born-digital document scores high even if one scanned page is poor. A document
+ * without any words scores 0.
  */
 function documentConfidence(pages: ExtractedPage[]): number {
-  const withText = pages.filter((page) => page.text.length > 0);
-  if (withText.length === 0) return 0;
+  const weighed = pages.map((page) => ({
+    confidence: page.confidence,
+    words: countWords(page.text),
+  }));
+  const words = weighed.reduce((sum, page) => sum + page.words, 0);
+  if (words === 0) return 0;
 
-  return withText.reduce((sum, page) => sum + page.confidence, 0) / withText.length;
+  return weighed.reduce((sum, page) => sum + page.confidence * page.words, 0) / words;
 }
 
 /** Joins finished pages (in page order) into a document's result. */

@@ -27,7 +27,7 @@ export interface ExtractionResult {
   pageCount: number;
   /** Page texts joined by a blank line. */
   text: string;
-  /** Mean confidence of the pages that yielded text; 0 when no page did. */
+  /** Mean word confidence: page confidences weighed by their word counts; 0 without words. */
   confidence: number;
   wordCount: number;
 }

@@ -1,3 +1,8 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { ENGINES } from './support/engine.factory';
 import { createTestExtractor, failureReason, loose } from './support/extractor.factory';
 import { textPng } from './support/fixture.factory';
 
@@ -49,16 +54,36 @@ describe('OCR languages', () => {
     );
   });
 
-  test('when OCR_LANG_PATH holds Debian traineddata, then its languages join the npm ones', async () => {
-    const debian = createTestExtractor({ languages: 'eng', langPath: DEBIAN_TESSDATA });
-    try {
-      expect(debian.availableLanguages).toEqual(expect.arrayContaining(['deu', 'eng', 'fra']));
+  test.each(ENGINES)(
+    'when OCR_LANG_PATH holds a model under a code npm does not ship, then %s announces and reads it',
+    async (engine) => {
+      // Debian's English model under a made-up code: only the folder can make `xyz` known.
+      const folder = mkdtempSync(path.join(tmpdir(), 'readur-langpath-'));
+      copyFileSync(
+        path.join(DEBIAN_TESSDATA, 'eng.traineddata'),
+        path.join(folder, 'xyz.traineddata'),
+      );
+      const custom = createTestExtractor({ engine, langPath: folder, concurrency: 1 });
+      try {
+        expect(custom.availableLanguages).toEqual(expect.arrayContaining(['deu', 'eng', 'xyz']));
 
-      const result = await debian.extract(png(await textPng(['Read with Debian models'])));
+        const image = await textPng(['Read with a model from the folder']);
+        const result = await custom.extract(png(image), { languages: 'xyz' });
 
-      expect(loose(result.text)).toContain('read with debian models');
-    } finally {
-      await debian.close();
-    }
+        expect(loose(result.text)).toContain('read with a model from the folder');
+      } finally {
+        await custom.close();
+        rmSync(folder, { recursive: true, force: true });
+      }
+    },
+  );
+
+  test('when OCR_LANG_PATH is not set, then that code is neither announced nor accepted', async () => {
+    const image = await textPng(['Read with a model from the folder']);
+
+    expect(extractor.availableLanguages).not.toContain('xyz');
+    expect(await failureReason(extractor.extract(png(image), { languages: 'xyz' }))).toBe(
+      'unsupported_language',
+    );
   });
 });

@@ -1,4 +1,6 @@
+import net from 'node:net';
 import { delay, waitFor } from '@readur/testkit';
+import { RESPONSE_BODY_LIMIT } from '../src/data/endpoint.client';
 import { documentCreated } from './support/event.factory';
 import {
   deliveriesOf,
@@ -8,23 +10,40 @@ import {
   type Harness,
   type TestUser,
 } from './support/dispatcher.harness';
-import { startSink, type Sink, type SinkAnswer } from './support/sink.server';
+import {
+  startSink,
+  startStreamingSink,
+  type Sink,
+  type SinkAnswer,
+  type StreamingSink,
+} from './support/sink.server';
 
 const TIMEOUT_SECONDS = 2;
 const BREAKER_COOLDOWN_SECONDS = 3;
+/** Well past the longest first retry delay (600 ms) and a poll (100 ms). */
+const NO_RETRY_WINDOW_MS = 1_200;
+
+/** A port nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 describe('retry policy and isolation', () => {
   let harness: Harness;
-  const sinks: Sink[] = [];
+  const sinks: (Sink | StreamingSink)[] = [];
 
-  const newSink = async (answer?: (index: number) => SinkAnswer) => {
-    const sink = await startSink(answer);
+  const newSink = async (answer?: (index: number) => SinkAnswer, port?: number) => {
+    const sink = await startSink(answer, { port });
     sinks.push(sink);
     return sink;
   };
 
-  /** A user with one webhook on `sink`, for `document.created`. */
-  const subscribe = async (sink: Sink) => {
+  /** A user with one webhook on `sink` (or a URL), for `document.created`. */
+  const subscribe = async (sink: { url: string }) => {
     const user = newUser();
     const webhook = await harness.createWebhook(user, {
       url: sink.url,
@@ -64,7 +83,7 @@ describe('retry policy and isolation', () => {
 
     await harness.publish(documentCreated(user.id));
     const [delivery] = await finalDeliveries(user, webhook.id, 1);
-    await delay(1_200); // a retry, were there one, would come after 450–600 ms
+    await delay(NO_RETRY_WINDOW_MS); // a retry, were there one, would come after 450–600 ms
 
     expect(sink.requests).toHaveLength(1);
     expect(delivery).toMatchObject({ status: 'dead', attempts: 1, last_status_code: 400 });
@@ -76,6 +95,109 @@ describe('retry policy and isolation', () => {
         next_retry_at: null,
       }),
     ]);
+  });
+
+  it.each([404, 410])(
+    'when the endpoint answers %d, then it is sent exactly once and the delivery is dead',
+    async (status) => {
+      const sink = await newSink(() => ({ status }));
+      const { user, webhook } = await subscribe(sink);
+
+      await harness.publish(documentCreated(user.id));
+      const [delivery] = await finalDeliveries(user, webhook.id, 1);
+      await delay(NO_RETRY_WINDOW_MS);
+
+      expect(sink.requests).toHaveLength(1);
+      expect(delivery).toMatchObject({
+        status: 'dead',
+        attempts: 1,
+        last_status_code: status,
+        last_error: `HTTP ${status}`,
+      });
+    },
+  );
+
+  it.each([408, 425])(
+    'when the endpoint answers %d once, then the delivery is retried and succeeds on the second attempt',
+    async (status) => {
+      const sink = await newSink((index) => ({ status: index === 0 ? status : 200 }));
+      const { user, webhook } = await subscribe(sink);
+
+      await harness.publish(documentCreated(user.id));
+      const [delivery] = await finalDeliveries(user, webhook.id, 1);
+
+      expect(sink.requests).toHaveLength(2);
+      expect(delivery).toMatchObject({ status: 'succeeded', attempts: 2, last_status_code: 200 });
+      expect(delivery!.attempt_log!.map((entry) => [entry.status_code, entry.outcome])).toEqual([
+        [status, 'retry'],
+        [200, 'succeeded'],
+      ]);
+    },
+  );
+
+  it('when the port is closed, then the refused connection is retried and delivered once something listens there', async () => {
+    const port = await closedPort();
+    const { user, webhook } = await subscribe({ url: `http://127.0.0.1:${port}/hook` });
+
+    await harness.publish(documentCreated(user.id));
+    const [refused] = await waitFor(async () => {
+      const log = await deliveriesOf(harness, user, webhook.id);
+      return log[0]?.attempts ? log : undefined;
+    });
+    const sink = await newSink(undefined, port);
+    const [delivery] = await finalDeliveries(user, webhook.id, 1);
+
+    expect(refused).toMatchObject({ status: 'pending', last_status_code: null });
+    expect(refused!.last_error).toMatch(/^connection: ECONNREFUSED/);
+    expect(delivery).toMatchObject({ status: 'succeeded', last_status_code: 200 });
+    const log = delivery!.attempt_log!;
+    expect(log.length).toBeGreaterThanOrEqual(2);
+    for (const entry of log.slice(0, -1)) {
+      expect(entry).toMatchObject({ status_code: null, outcome: 'retry' });
+      expect(entry.error).toMatch(/^connection: ECONNREFUSED/);
+    }
+    expect(log.at(-1)).toMatchObject({ status_code: 200, outcome: 'succeeded' });
+    expect(sink.requests).toHaveLength(1);
+  });
+
+  it.each([301, 302, 307, 308])(
+    'when the endpoint answers %d, then the redirect is not followed and the delivery is dead after one request',
+    async (status) => {
+      const target = await newSink();
+      const sink = await newSink(() => ({ status, headers: { Location: target.url } }));
+      const { user, webhook } = await subscribe(sink);
+
+      await harness.publish(documentCreated(user.id));
+      const [delivery] = await finalDeliveries(user, webhook.id, 1);
+      await delay(NO_RETRY_WINDOW_MS);
+
+      expect(sink.requests).toHaveLength(1);
+      expect(target.requests).toHaveLength(0);
+      expect(delivery).toMatchObject({
+        status: 'dead',
+        attempts: 1,
+        last_status_code: status,
+        last_error: `HTTP ${status}`,
+      });
+    },
+  );
+
+  it('when the endpoint answers 200 with a huge body, then the dispatcher reads only its limit, cuts the connection and the delivery succeeds', async () => {
+    const BODY = 256 * 1024 * 1024;
+    const sink = await startStreamingSink(BODY);
+    sinks.push(sink);
+    const { user, webhook } = await subscribe(sink);
+
+    await harness.publish(documentCreated(user.id));
+    const [delivery] = await finalDeliveries(user, webhook.id, 1);
+    await sink.firstResponseClosed;
+
+    expect(delivery).toMatchObject({ status: 'succeeded', attempts: 1, last_status_code: 200 });
+    expect(sink.requests()).toBe(1);
+    // What the sink got off its hands is the read limit plus what the kernel's socket buffers
+    // on both ends held when the dispatcher closed; reading it all would be 256 MiB.
+    expect(sink.bytesWritten()).toBeGreaterThan(RESPONSE_BODY_LIMIT);
+    expect(sink.bytesWritten()).toBeLessThan(BODY / 8);
   });
 
   it('when the endpoint answers 503, 503, 200, then it gets 3 requests with growing gaps and the delivery succeeds', async () => {
@@ -150,6 +272,8 @@ describe('retry policy and isolation', () => {
       expect(attempt.error).toMatch(/timeout/);
       expect(attempt.status_code).toBeNull();
       expect(attempt.duration_ms).toBeGreaterThanOrEqual(TIMEOUT_SECONDS * 1000 - 50);
+      // Generous: it only proves the timeout ended the attempt, not how fast anything is.
+      expect(attempt.duration_ms).toBeLessThan(TIMEOUT_SECONDS * 1000 + 2_000);
     }
   });
 

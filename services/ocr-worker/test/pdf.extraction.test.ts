@@ -56,6 +56,61 @@ async function garbageLayerPdf(): Promise<Buffer> {
   return Buffer.from(await pdf.save());
 }
 
+/** A PDF of born-digital pages, one line each, with a classic cross-reference table. */
+async function textPdf(lines: string[]): Promise<Buffer> {
+  const pdf = await PDFDocument.create();
+  const font = await pdf.embedFont(StandardFonts.Helvetica);
+  for (const line of lines) {
+    pdf.addPage([595, 842]).drawText(line, { x: 72, y: 760, size: 14, font });
+  }
+  return Buffer.from(await pdf.save({ useObjectStreams: false }));
+}
+
+/** Ways a PDF's cross-reference data goes wrong while every object in it stays intact. */
+type XrefDamage =
+  | 'offsets are shifted'
+  | 'offsets are zeroed'
+  | 'startxref points past the end'
+  | 'table is missing'
+  | 'table and trailer are cut off';
+
+/**
+ * Damages the cross-reference data of a PDF saved without object streams: bytes inserted after
+ * the header (a gateway's stamp, so every offset is off), offsets overwritten with zeros, a
+ * startxref past the end, the table and startxref cut out (trailer kept), or everything after
+ * the last object cut off (a writer that died before its table and trailer).
+ */
+function damageXref(pdf: Buffer, damage: XrefDamage): Buffer {
+  const text = pdf.toString('latin1');
+  const table = text.lastIndexOf('\nxref\n') + 1;
+  const trailer = text.lastIndexOf('trailer');
+  const startxref = text.lastIndexOf('startxref');
+  const parts: Record<XrefDamage, () => string> = {
+    'offsets are shifted': () =>
+      `${text.slice(0, 9)}%% stamped by a mail gateway\n${text.slice(9)}`,
+    'offsets are zeroed': () =>
+      text.slice(0, table) +
+      text.slice(table, trailer).replace(/^\d{10} (\d{5}) n/gmu, '0000000000 $1 n') +
+      text.slice(trailer),
+    'startxref points past the end': () =>
+      `${text.slice(0, startxref)}startxref\n${pdf.length * 2}\n%%EOF\n`,
+    'table is missing': () => `${text.slice(0, table)}${text.slice(trailer, startxref)}%%EOF\n`,
+    'table and trailer are cut off': () => text.slice(0, table),
+  };
+  return Buffer.from(parts[damage](), 'latin1');
+}
+
+/** True when `startxref` names the offset of an `xref` keyword, as an intact PDF's does. */
+function startxrefFindsTable(pdf: Buffer): boolean {
+  const tail = pdf.subarray(pdf.lastIndexOf('startxref')).toString('latin1');
+  const offset = Number(/^startxref\s+(\d+)/u.exec(tail)?.[1] ?? -1);
+  const table = pdf.subarray(offset, offset + 4).toString('latin1') === 'xref';
+  const entries = /^xref\s+\d+ \d+\s+(?:\d{10} \d{5} [fn]\s+)*?(\d{10}) \d{5} n/u.exec(
+    pdf.subarray(offset).toString('latin1'),
+  );
+  return table && Number(entries?.[1] ?? 0) > 0;
+}
+
 describe('extraction of encrypted PDFs', () => {
   const extractor = createTestExtractor({ pdfPasswords: ['wrong-one', 'statement-2024'] });
   const withoutPasswords = createTestExtractor({ pdfPasswords: [] });
@@ -139,5 +194,48 @@ describe('extraction of PDFs', () => {
     const png = await textPng(['not a pdf']);
 
     expect(await failureReason(extract(png))).toBe('corrupt');
+  });
+});
+
+describe('extraction of PDFs with a damaged cross-reference table', () => {
+  const extractor = createTestExtractor();
+  const lines = ['Ledger page one survives', 'Ledger page two survives'];
+
+  afterAll(() => extractor.close());
+
+  function extract(bytes: Buffer) {
+    return extractor.extract({ bytes, mimeType: 'application/pdf', filename: 'ledger.pdf' });
+  }
+
+  test('when the table is intact, then the guard used below accepts it', async () => {
+    expect(startxrefFindsTable(await textPdf(lines))).toBe(true);
+  });
+
+  test.each<XrefDamage>([
+    'offsets are shifted',
+    'offsets are zeroed',
+    'startxref points past the end',
+    'table is missing',
+    'table and trailer are cut off',
+  ])('when the %s, then pdf.js rebuilds the table and every page is read', async (damage) => {
+    const damaged = damageXref(await textPdf(lines), damage);
+    expect(startxrefFindsTable(damaged)).toBe(false);
+
+    const result = await extract(damaged);
+
+    expect(result.pages).toEqual([
+      expect.objectContaining({ page: 1, text: lines[0], method: 'text-layer' }),
+      expect.objectContaining({ page: 2, text: lines[1], method: 'text-layer' }),
+    ]);
+  });
+
+  test('when the offsets of a PDF with a scanned page are off, then the scan is still OCRed', async () => {
+    const damaged = damageXref(await mixedPdf(), 'offsets are shifted');
+    expect(startxrefFindsTable(damaged)).toBe(false);
+
+    const result = await extract(damaged);
+
+    expect(result.pages.map((page) => page.method)).toEqual(['text-layer', 'ocr']);
+    expectInOrder(result.text, ['born digital first page', 'scanned second page']);
   });
 });

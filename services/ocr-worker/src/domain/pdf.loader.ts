@@ -52,12 +52,57 @@ function toExtractionError(error: unknown): ExtractionError {
 /**
  * Opens a PDF. A PDF that only restricts permissions (an owner password, no user password)
  * opens as it is; one that needs a user password is tried with each of `passwords` in turn
- * (`OCR_PDF_PASSWORDS`). It fails as 'encrypted' when none fits, as 'corrupt' when unreadable.
+ * (`OCR_PDF_PASSWORDS`). One cut off after its objects is opened with a trailer added. It
+ * fails as 'encrypted' when no password fits, as 'corrupt' when unreadable.
  */
 export async function openPdf(
   bytes: Buffer,
   passwords: readonly string[] = [],
   maxImagePixels = -1,
+): Promise<PdfDocument> {
+  try {
+    return await openWithPasswords(bytes, passwords, maxImagePixels);
+  } catch (error) {
+    const repaired = isCorrupt(error) ? withTrailer(bytes) : undefined;
+    if (!repaired) throw error;
+
+    return openWithPasswords(repaired, passwords, maxImagePixels).catch(() => {
+      throw error;
+    });
+  }
+}
+
+const isCorrupt = (error: unknown): boolean =>
+  error instanceof ExtractionError && error.reason === 'corrupt';
+
+/** How far before `/Catalog` the catalog's `N G obj` may start. */
+const CATALOG_LOOKBEHIND = 4_096;
+
+/**
+ * A PDF whose writer died before its cross-reference table and trailer (or whose tail was cut
+ * off) still holds every object, but nothing names its catalog, so pdf.js refuses it. With a
+ * trailer pointing at the last catalog appended, pdf.js rebuilds the table by scanning the
+ * objects, as qpdf and mupdf do. `undefined` when the PDF has a trailer (or an xref stream,
+ * which names the catalog itself) or no catalog to point at.
+ */
+function withTrailer(bytes: Buffer): Buffer | undefined {
+  if (bytes.includes('trailer') || bytes.includes('/XRef')) return undefined;
+  const catalog = bytes.lastIndexOf('/Catalog');
+  if (catalog < 0) return undefined;
+
+  const before = bytes.subarray(Math.max(0, catalog - CATALOG_LOOKBEHIND), catalog);
+  const headers = [...before.toString('latin1').matchAll(/(\d+)\s+(\d+)\s+obj\b/gu)];
+  const header = headers.at(-1);
+  if (!header) return undefined;
+
+  const trailer = `\ntrailer\n<< /Root ${header[1]} ${header[2]} R >>\n%%EOF\n`;
+  return Buffer.concat([bytes, Buffer.from(trailer, 'latin1')]);
+}
+
+async function openWithPasswords(
+  bytes: Buffer,
+  passwords: readonly string[],
+  maxImagePixels: number,
 ): Promise<PdfDocument> {
   for (const password of [undefined, ...passwords]) {
     try {

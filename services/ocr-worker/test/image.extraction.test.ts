@@ -1,4 +1,5 @@
 import type { ExtractionProgress } from '../src/domain';
+import { ENGINES } from './support/engine.factory';
 import {
   createTestExtractor,
   expectInOrder,
@@ -14,8 +15,8 @@ import {
   textPng,
 } from './support/fixture.factory';
 
-describe('extraction of images', () => {
-  const extractor = createTestExtractor({ maxImagePixels: 50_000_000 });
+describe.each(ENGINES)('extraction of images (%s)', (engine) => {
+  const extractor = createTestExtractor({ engine, maxImagePixels: 50_000_000 });
 
   afterAll(() => extractor.close());
 
@@ -78,7 +79,7 @@ describe('extraction of images', () => {
   });
 
   test('when OCR overruns its time limit, then extraction fails as timeout', async () => {
-    const impatient = createTestExtractor({ concurrency: 1, workerTimeoutMs: 1 });
+    const impatient = createTestExtractor({ engine, concurrency: 1, workerTimeoutMs: 1 });
     const png = await textPng(['Too slow']);
 
     const reason = await failureReason(

@@ -3,13 +3,14 @@ import path from 'node:path';
 
 import sharp from 'sharp';
 
+import { ENGINES } from './support/engine.factory';
 import { createTestExtractor, failureReason, loose } from './support/extractor.factory';
 import { giantImagePdf, textPng } from './support/fixture.factory';
 
 const LINES = ['Delivery note number 20417', 'Signed by the warehouse'];
 
-describe('extraction of unusual image forms', () => {
-  const extractor = createTestExtractor({ maxImagePixels: 100_000_000 });
+describe.each(ENGINES)('extraction of unusual image forms (%s)', (engine) => {
+  const extractor = createTestExtractor({ engine, maxImagePixels: 100_000_000 });
   let upright: Buffer;
 
   beforeAll(async () => {

@@ -7,6 +7,7 @@ import {
   failureReason,
   loose,
 } from './support/extractor.factory';
+import { ENGINES } from './support/engine.factory';
 import { textPng } from './support/fixture.factory';
 
 /** A two-page A4 PDF: page 1 has a text layer, page 2 is only an image of text. */
@@ -145,8 +146,8 @@ describe('extraction of encrypted PDFs', () => {
   });
 });
 
-describe('extraction of PDFs', () => {
-  const extractor = createTestExtractor();
+describe.each(ENGINES)('extraction of PDFs (%s)', (engine) => {
+  const extractor = createTestExtractor({ engine });
 
   afterAll(() => extractor.close());
 

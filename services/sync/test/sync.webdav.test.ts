@@ -108,6 +108,8 @@ describe('WebDAV sources against a real WebDAV server', () => {
       expect(document.file_hash).toBe(sha256(`content of ${document.original_filename}`));
     }
 
+    const movedName = NAMES[2] as string;
+    const movedId = documents.find((document) => document.original_filename === movedName)?.id;
     const changedName = NAMES[0] as string;
     await writeFile(path.join(root, 'Scans 2024', changedName), 'a changed invoice, longer now');
     await rename(
@@ -118,7 +120,8 @@ describe('WebDAV sources against a real WebDAV server', () => {
     expect((await call(harness, user, 'POST', `/api/sources/${id}/sync`)).status).toBe(202);
     status = await waitForRun(harness, user, id, status.run?.id);
 
-    // The moved file has the same bytes: its new path links to its document, the old path is gone.
+    // The moved file has the same bytes: its new path links to its document, the old path is
+    // reported gone, and the document both paths point at stays (only the deleted file's goes).
     expect(status.run).toMatchObject({
       files_changed: 1,
       files_new: 0,
@@ -127,8 +130,14 @@ describe('WebDAV sources against a real WebDAV server', () => {
     });
     const after = await documentsOf(harness, user.id);
     expect(after.map((document) => document.original_filename).sort()).toEqual(
-      [NAMES[0], NAMES[1]].sort(),
+      [NAMES[0], NAMES[1], NAMES[2]].sort(),
     );
+    expect(after.find((document) => document.original_filename === movedName)?.id).toBe(movedId);
+    const movedFile = await harness
+      .knex('source_files')
+      .where({ source_id: id, path: `/Scans 2024/Unterordner ü/${movedName}` })
+      .first<{ document_id: string; status: string }>('document_id', 'status');
+    expect(movedFile).toEqual({ document_id: movedId, status: 'synced' });
     expect(after.find((document) => document.original_filename === changedName)?.file_hash).toBe(
       sha256('a changed invoice, longer now'),
     );

@@ -77,6 +77,24 @@ export const sourceFileRepository = {
     return rows.map(toRecord);
   },
 
+  /**
+   * True when a file that still exists at a source (any source, any path but `path` of
+   * `sourceId`) is linked to `documentId`: a moved file or another copy of the same bytes.
+   */
+  async documentLinkedElsewhere(
+    db: Db,
+    documentId: string,
+    sourceId: string,
+    path: string,
+  ): Promise<boolean> {
+    const row: unknown = await db('source_files')
+      .where({ document_id: documentId })
+      .whereNot({ status: 'deleted' })
+      .whereNot((query) => void query.where({ source_id: sourceId, path }))
+      .first('path');
+    return row !== undefined;
+  },
+
   async markDeleted(db: Db, sourceId: string, path: string, documentRemoved: boolean) {
     await db('source_files')
       .where({ source_id: sourceId, path })

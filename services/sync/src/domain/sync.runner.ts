@@ -62,6 +62,11 @@ interface Run {
   /** Directory ETags seen this run; saved only when the run completes. */
   directories: Map<string, string>;
   unstableSeen: boolean;
+  /**
+   * Sizes of files present at the source but not settled this run (still being written, failed,
+   * waiting for a retry): a file that disappeared with one of these sizes may have moved there.
+   */
+  unsettledSizes: Set<number>;
   deleteMissing: boolean;
 }
 
@@ -124,6 +129,7 @@ async function beginRun(deps: SyncDeps, source: SourceRecord): Promise<Run> {
     stats: emptyStats(),
     directories: new Map(),
     unstableSeen: false,
+    unsettledSizes: new Set(),
     deleteMissing: source.config.delete_missing === true,
   };
 }
@@ -209,6 +215,7 @@ async function syncFile(
   if (isUnchanged(entry, known)) return 'unchanged';
   if (entry.unstable || waitsForRetry(entry, known)) {
     if (entry.unstable) run.unstableSeen = true;
+    run.unsettledSizes.add(entry.size);
     if (known) await sourceFileRepository.markSeen(deps.knex, run.source.id, run.id, [entry.path]);
     return 'skipped';
   }
@@ -218,6 +225,7 @@ async function syncFile(
     await sourceFileRepository.save(deps.knex, run.source.id, run.id, outcome);
     return result;
   } catch (error) {
+    run.unsettledSizes.add(entry.size);
     const attempts = (known?.attempts ?? 0) + 1;
     const delay = Math.min(deps.retryBaseMs * 2 ** (attempts - 1), deps.retryMaxMs);
     const reason = error instanceof Error ? error.message : String(error);
@@ -286,28 +294,58 @@ async function sendFile(
   return { outcome, result: result ?? 'skipped' };
 }
 
+/**
+ * Reports the files not seen this run. Their document is removed only when the source says so
+ * and no live file links to it any more: a moved file (or another copy of the same bytes) was
+ * linked to that same document when its new path was sent. A file that may have moved to a
+ * path not settled this run (same size) waits for a later run, so its move is seen first.
+ */
 async function reportDeleted(deps: SyncDeps, run: Run): Promise<void> {
   for (;;) {
     const gone = await sourceFileRepository.unseen(deps.knex, run.source.id, run.id, BATCH);
     if (gone.length === 0) return;
 
+    const deferred: string[] = [];
     for (const file of gone) {
-      const remove = run.deleteMissing && file.document_id !== null;
-      if (remove && file.document_id)
-        await deps.documents.remove(run.source.user_id, file.document_id);
-      await sourceFileRepository.markDeleted(deps.knex, run.source.id, file.path, remove);
+      if (run.deleteMissing && file.document_id && run.unsettledSizes.has(file.size)) {
+        deferred.push(file.path);
+        continue;
+      }
+      const removed = await removeDocumentOf(deps, run, file);
+      await sourceFileRepository.markDeleted(deps.knex, run.source.id, file.path, removed);
       run.stats.files_deleted += 1;
       deps.logger.info('source file deleted at the source', {
         source_id: run.source.id,
         document_id: file.document_id,
-        document_removed: remove,
+        document_removed: removed,
       });
     }
+    await sourceFileRepository.markSeen(deps.knex, run.source.id, run.id, deferred);
   }
 }
 
+/** Removes the document of a file gone from the source, if wanted and nothing else links it. */
+async function removeDocumentOf(
+  deps: SyncDeps,
+  run: Run,
+  file: SourceFileRecord,
+): Promise<boolean> {
+  if (!run.deleteMissing || !file.document_id) return false;
+  const linked = await sourceFileRepository.documentLinkedElsewhere(
+    deps.knex,
+    file.document_id,
+    run.source.id,
+    file.path,
+  );
+  if (linked) return false;
+
+  await deps.documents.remove(run.source.user_id, file.document_id);
+  return true;
+}
+
+/** Saved only when every file was settled: a skipped tree must hold nothing left to retry. */
 async function saveDirectoryEtags(deps: SyncDeps, run: Run): Promise<void> {
-  if (run.unstableSeen || run.stats.files_failed > 0) return;
+  if (run.unstableSeen || run.unsettledSizes.size > 0 || run.stats.files_failed > 0) return;
   for (const [path, etag] of run.directories) {
     await sourceFileRepository.saveDirectoryEtag(deps.knex, run.source.id, path, etag);
   }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as sources from './001_sources';
 import * as outbox from './002_outbox';
+import * as sourceFilesDocument from './003_source_files_document';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -11,6 +12,7 @@ interface Migration {
 const MIGRATIONS: Record<string, Migration> = {
   '001_sources': sources,
   '002_outbox': outbox,
+  '003_source_files_document': sourceFilesDocument,
 };
 
 /** A knex migration source over the imported modules above. */

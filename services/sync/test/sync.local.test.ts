@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, open, rm, unlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm, unlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,7 +20,9 @@ describe('local folder sources', () => {
   let folder: string;
 
   beforeAll(async () => {
-    harness = await startSyncHarness();
+    // A 1-second stability window: a file written every 200 ms is never mistaken for a finished
+    // one, even when a loaded machine stalls the writer for a moment.
+    harness = await startSyncHarness({ FILE_STABILITY_CHECK_MS: '1000' });
   });
 
   afterAll(async () => {
@@ -40,6 +42,27 @@ describe('local folder sources', () => {
     await writeFile(path.join(folder, name), text);
     await utimes(path.join(folder, name), old, old);
   };
+
+  /** Every run of a source, oldest first, with its counters as numbers. */
+  const runsOf = async (sourceId: string) => {
+    const rows = await harness
+      .knex('source_sync_runs')
+      .where({ source_id: sourceId })
+      .orderBy('started_at')
+      .select<Array<Record<string, unknown>>>();
+    return rows.map((row) => ({
+      status: row.status as string,
+      files_seen: Number(row.files_seen),
+      files_new: Number(row.files_new),
+      files_changed: Number(row.files_changed),
+      files_skipped: Number(row.files_skipped),
+      files_failed: Number(row.files_failed),
+      files_deleted: Number(row.files_deleted),
+      bytes: Number(row.bytes),
+    }));
+  };
+  const total = (runs: Awaited<ReturnType<typeof runsOf>>, key: 'files_new' | 'files_changed') =>
+    runs.reduce((sum, run) => sum + run[key], 0);
 
   const createSource = async (
     user: ReturnType<typeof newUser>,
@@ -100,33 +123,43 @@ describe('local folder sources', () => {
     ).toBe(true);
   });
 
-  it('when two unchanged files go through several sync cycles, then neither is read again', async () => {
-    // Stands in for "2 unchanged files over 3 minutes of a 60-second interval": the interval is
-    // 1 second and four cycles run; a re-read would show in `bytes` and `files_new`.
-    const user = newUser();
-    await writeOld('a.txt', 'alpha');
-    await writeOld('b.txt', 'beta');
-    const id = await createSource(user, {});
-    let status = await waitForRun(harness, user, id);
-    expect(status.run).toMatchObject({ files_new: 2, bytes: 9 });
+  it.each([
+    ['without a watcher', { watch: false }],
+    ['with native watcher events', { watch: true }],
+    ['with a polling watcher', { watch: true, use_polling: true }],
+  ])(
+    'when two unchanged files go through several sync cycles %s, then neither is read again',
+    async (_how, watchConfig) => {
+      // Stands in for "2 unchanged files over 3 minutes of a 60-second interval": a 1-second
+      // interval stands for the 60-second schedule and three cycles follow the first sync. Every
+      // run is checked, also any a watcher event started: a re-read would show in `bytes`.
+      const user = newUser();
+      await writeOld('a.txt', 'alpha');
+      await writeOld('b.txt', 'beta');
+      const id = await createSource(user, watchConfig);
+      let status = await waitForRun(harness, user, id);
+      expect(status.run).toMatchObject({ files_new: 2, bytes: 9 });
 
-    const later = [];
-    for (let cycle = 0; cycle < 3; cycle += 1) {
-      status = await waitForRun(harness, user, id, status.run?.id);
-      later.push(status.run);
-    }
+      for (let cycle = 0; cycle < 3; cycle += 1) {
+        status = await waitForRun(harness, user, id, status.run?.id);
+      }
 
-    for (const run of later) {
-      expect(run).toMatchObject({
-        status: 'completed',
-        files_seen: 2,
-        files_skipped: 2,
-        files_new: 0,
-        bytes: 0,
-      });
-    }
-    expect(await documentsOf(harness, user.id)).toHaveLength(2);
-  });
+      const [first, ...later] = await runsOf(id);
+      expect(first).toMatchObject({ files_new: 2, bytes: 9 });
+      expect(later.length).toBeGreaterThanOrEqual(3);
+      for (const run of later) {
+        expect(run).toMatchObject({
+          status: 'completed',
+          files_seen: 2,
+          files_skipped: 2,
+          files_new: 0,
+          files_changed: 0,
+          bytes: 0,
+        });
+      }
+      expect(await documentsOf(harness, user.id)).toHaveLength(2);
+    },
+  );
 
   it('when a file is touched without a content change, then no document and no update appear; when its content changes, then the same document gets a new version', async () => {
     const user = newUser();
@@ -187,6 +220,104 @@ describe('local folder sources', () => {
     expect(documents[0]?.file_hash).toBe(sha256(parts.join('')));
     status = await waitForRun(harness, user, id);
     expect(status.run?.files_failed).toBe(0);
+  });
+
+  it('when a file grows while its writer keeps an old mtime, then it is taken once, complete, after it stops changing', async () => {
+    // A copier that preserves the original's timestamps can leave an old mtime on a file that is
+    // still growing: an mtime age alone would take it half-written. No watcher: the scan decides.
+    const user = newUser();
+    const id = await createSource(user, { interval_seconds: 1 });
+    await waitForRun(harness, user, id);
+
+    const file = path.join(folder, 'copied scan.txt');
+    const handle = await open(file, 'w');
+    const parts = Array.from({ length: 12 }, (_, index) => `part ${index} of the copied scan\n`);
+    for (const part of parts) {
+      await handle.write(part);
+      await utimes(file, old, old);
+      await sleep(200);
+    }
+    await handle.close();
+
+    await waitFor(async () => (await documentsOf(harness, user.id)).length === 1, {
+      timeoutMs: 20_000,
+    });
+    const taken = (await runsOf(id)).length;
+    await waitFor(async () => (await runsOf(id)).length > taken + 1, { timeoutMs: 20_000 });
+
+    const runs = await runsOf(id);
+    const documents = await documentsOf(harness, user.id);
+    expect(documents).toHaveLength(1);
+    expect(documents[0]?.file_hash).toBe(sha256(parts.join('')));
+    expect(runs.some((run) => run.files_new === 0 && run.files_skipped === 1)).toBe(true);
+    expect(total(runs, 'files_new')).toBe(1);
+    expect(total(runs, 'files_changed')).toBe(0);
+    expect(runs.every((run) => run.files_failed === 0)).toBe(true);
+  });
+
+  it('when a file is moved within the folder of a source that removes deleted files, then its document stays, with the same id', async () => {
+    const user = newUser();
+    await mkdir(path.join(folder, 'filed'));
+    await writeOld('scan.txt', 'a scanned page');
+    await writeOld('other.txt', 'another page');
+    const id = await createSource(user, { delete_missing: true, interval_seconds: 3600 });
+    let status = await waitForRun(harness, user, id);
+    const before = (await documentsOf(harness, user.id)).find(
+      (document) => document.original_filename === 'scan.txt',
+    );
+
+    await rename(path.join(folder, 'scan.txt'), path.join(folder, 'filed', 'scan.txt'));
+    expect((await call(harness, user, 'POST', `/api/sources/${id}/sync`)).status).toBe(202);
+    status = await waitForRun(harness, user, id, status.run?.id);
+
+    expect(status.run).toMatchObject({ files_new: 0, files_deleted: 1, files_failed: 0 });
+    const after = await documentsOf(harness, user.id);
+    expect(after.map((document) => document.original_filename)).toEqual(['other.txt', 'scan.txt']);
+    expect(after.find((document) => document.original_filename === 'scan.txt')?.id).toBe(
+      before?.id,
+    );
+    const moved = await harness
+      .knex('source_files')
+      .where({ source_id: id, path: path.join(folder, 'filed', 'scan.txt') })
+      .first<{ document_id: string }>('document_id');
+    expect(moved?.document_id).toBe(before?.id);
+  });
+
+  it('when a moved file is still changing at its new place during a sync, then its document is kept until the move is seen', async () => {
+    const user = newUser();
+    await writeOld('scan.txt', 'a scanned page');
+    const id = await createSource(user, { delete_missing: true, interval_seconds: 3600 });
+    let status = await waitForRun(harness, user, id);
+    const [before] = await documentsOf(harness, user.id);
+
+    // Moved, then touched every 100 ms for a while (same size, new mtime): not settled yet.
+    const moved = path.join(folder, 'scan moved.txt');
+    await rename(path.join(folder, 'scan.txt'), moved);
+    let touching = true;
+    const toucher = (async () => {
+      while (touching) {
+        const now = new Date();
+        await utimes(moved, now, now);
+        await sleep(100);
+      }
+    })();
+    expect((await call(harness, user, 'POST', `/api/sources/${id}/sync`)).status).toBe(202);
+    status = await waitForRun(harness, user, id, status.run?.id);
+    touching = false;
+    await toucher;
+
+    expect(status.run).toMatchObject({ files_new: 0, files_skipped: 1, files_deleted: 0 });
+    expect(await documentsOf(harness, user.id)).toHaveLength(1);
+    // The run saw an unsettled file, so a follow-up sync comes by itself a moment later.
+    await waitFor(
+      async () =>
+        (await harness.knex('source_files').where({ source_id: id, status: 'deleted' }).first()) !==
+        undefined,
+      { timeoutMs: 20_000 },
+    );
+    const after = await documentsOf(harness, user.id);
+    expect(after).toHaveLength(1);
+    expect(after[0]).toMatchObject({ id: before?.id, original_filename: 'scan.txt' });
   });
 
   it('when a file is deleted at the source, then it is reported and its document removed when the source says so', async () => {

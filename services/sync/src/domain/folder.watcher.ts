@@ -19,7 +19,8 @@ const DEBOUNCE_MS = 200;
  * Watches local folder sources between scheduled syncs (polling where `use_polling` is set, for
  * network filesystems). A file counts as written once its size has been stable for
  * `FILE_STABILITY_CHECK_MS` (chokidar's `awaitWriteFinish`); then the source is made due and
- * the scheduler woken. The sync itself still checks stability and change, so an event is a hint.
+ * the scheduler woken. The sync itself checks size, mtime and ctime again (`LocalFolderReader`)
+ * and compares with what it knows, so an event is only a hint.
  */
 export function startFolderWatchers(deps: {
   knex: Knex;

@@ -7,7 +7,7 @@ export interface SourceEntry {
   size: number;
   /** mtime (ms) for folders, ETag for WebDAV and S3: a change means "read it again". */
   version: string;
-  /** Still being written (size or mtime younger than the stability window): take it later. */
+  /** Still being written (changed again within the stability window): take it later. */
   unstable?: boolean;
 }
 

@@ -1,9 +1,9 @@
-import net from 'node:net';
 import { delay, waitFor } from '@readur/testkit';
 import { RESPONSE_BODY_LIMIT } from '../src/data/endpoint.client';
 import { documentCreated } from './support/event.factory';
 import {
   deliveriesOf,
+  freePort,
   newUser,
   startHarness,
   type DeliveryJson,
@@ -22,15 +22,6 @@ const TIMEOUT_SECONDS = 2;
 const BREAKER_COOLDOWN_SECONDS = 3;
 /** Well past the longest first retry delay (600 ms) and a poll (100 ms). */
 const NO_RETRY_WINDOW_MS = 1_200;
-
-/** A port nothing listens on (it was free a moment ago). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('retry policy and isolation', () => {
   let harness: Harness;
@@ -136,7 +127,7 @@ describe('retry policy and isolation', () => {
   );
 
   it('when the port is closed, then the refused connection is retried and delivered once something listens there', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const { user, webhook } = await subscribe({ url: `http://127.0.0.1:${port}/hook` });
 
     await harness.publish(documentCreated(user.id));

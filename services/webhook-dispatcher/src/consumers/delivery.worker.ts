@@ -108,6 +108,12 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       });
     });
     breaker.onReset(() => logger.info('webhook circuit breaker closed', { webhook_id: webhookId }));
+    // Half-open counts as open: the endpoint is not trusted again until a trial succeeded.
+    const circuit = { webhook_id: webhookId };
+    counters.circuitOpen.set(circuit, 0);
+    breaker.onStateChange((state) =>
+      counters.circuitOpen.set(circuit, state === CircuitState.Closed ? 0 : 1),
+    );
     endpoints.set(webhookId, created);
     return created;
   }
@@ -307,9 +313,16 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
 }
 
 function deliveryMetrics(metrics: Metrics | undefined) {
-  const noop = { inc: () => undefined, observe: () => undefined };
-  if (!metrics)
-    return { attempts: noop, duration: noop, breakerOpened: noop, shortCircuited: noop };
+  const noop = { inc: () => undefined, observe: () => undefined, set: () => undefined };
+  if (!metrics) {
+    return {
+      attempts: noop,
+      duration: noop,
+      breakerOpened: noop,
+      shortCircuited: noop,
+      circuitOpen: noop,
+    };
+  }
   return {
     attempts: metrics.counter('webhook_delivery_attempts_total', 'Webhook attempts, by outcome', [
       'outcome',
@@ -327,6 +340,11 @@ function deliveryMetrics(metrics: Metrics | undefined) {
     shortCircuited: metrics.counter(
       'webhook_short_circuited_total',
       'Claimed deliveries put back unsent because a breaker was open',
+    ),
+    circuitOpen: metrics.gauge(
+      'webhook_endpoint_circuit_open',
+      'Whether the circuit breaker of a webhook is open (1, half-open included) or closed (0)',
+      ['webhook_id'],
     ),
   };
 }

@@ -110,7 +110,8 @@ export interface DeliveryJson {
   }[];
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port nothing listens on (it was free a moment ago). */
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;

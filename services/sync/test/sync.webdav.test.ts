@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,8 +17,49 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 const BASE = '/remote.php/dav/files/ada';
 const NAMES = ['Rechnung März 2024.txt', '100% sure #1.txt', '東京 メモ.txt', 'a+b=c & d.txt'];
 
-/** A real WebDAV server (webdav-server) on loopback, serving `root` below a base path. */
-async function startWebdav(root: string) {
+/** A PROPFIND the server answered: the decoded path below the base path and its Depth. */
+interface Propfind {
+  path: string;
+  depth: string | undefined;
+}
+
+/** A hash of the path, size and mtime of `target` and of everything below it. */
+async function treeFingerprint(target: string): Promise<string> {
+  const hash = createHash('md5');
+  const visit = async (current: string) => {
+    const info = await stat(current);
+    hash.update(`${current}\0${info.size}\0${info.mtimeMs}\n`);
+    if (!info.isDirectory()) return;
+    for (const name of (await readdir(current)).sort()) await visit(path.join(current, name));
+  };
+  await visit(target);
+  return hash.digest('hex');
+}
+
+/**
+ * webdav-server's PhysicalFileSystem gives a folder the ETag of its own mtime, which changes only
+ * when an entry directly inside it is added, removed or renamed, never when a file deeper down
+ * changes. Nextcloud and ownCloud change a folder's ETag when anything below it changes; this
+ * file system does the same (a hash over the tree below: fine for a small test tree).
+ */
+class NextcloudLikeFileSystem extends webdav.PhysicalFileSystem {
+  protected override _etag(
+    path: webdav.Path,
+    _ctx: webdav.ETagInfo,
+    callback: webdav.ReturnCallback<string>,
+  ): void {
+    treeFingerprint(this.getRealPath(path).realPath).then(
+      (hash) => callback(undefined, `"${hash}"`),
+      () => callback(webdav.Errors.ResourceNotFound),
+    );
+  }
+}
+
+/**
+ * A real WebDAV server (webdav-server) on loopback, serving `root` below a base path; it records
+ * each PROPFIND and answers 503 to a GET of a path in `refusedGets`.
+ */
+async function startWebdav(root: string, nextcloudEtags = false) {
   const users = new webdav.SimpleUserManager();
   const ada = users.addUser('ada', 'app-token-123', false);
   const privileges = new webdav.SimplePathPrivilegeManager();
@@ -29,13 +70,24 @@ async function startWebdav(root: string) {
     httpAuthentication: new webdav.HTTPBasicAuthentication(users, 'test'),
     privilegeManager: privileges,
   });
-  const propfinds: string[] = [];
+  const propfinds: Propfind[] = [];
+  const refusedGets = new Set<string>();
   server.beforeRequest((context, next) => {
-    if (context.request.method === 'PROPFIND') propfinds.push(context.request.url ?? '');
+    const { method, url = '', headers } = context.request;
+    const below = decodeURIComponent(url.slice(BASE.length));
+    if (method === 'PROPFIND') propfinds.push({ path: below, depth: headers.depth as string });
+    if (method === 'GET' && refusedGets.has(below)) {
+      context.setCode(503);
+      context.exit();
+      return;
+    }
     next();
   });
+  const fileSystem = nextcloudEtags
+    ? new NextcloudLikeFileSystem(root)
+    : new webdav.PhysicalFileSystem(root);
   await new Promise<void>((resolve, reject) =>
-    server.setFileSystem(BASE, new webdav.PhysicalFileSystem(root), (ok) =>
+    server.setFileSystem(BASE, fileSystem, (ok) =>
       ok ? resolve() : reject(new Error('mount failed')),
     ),
   );
@@ -46,6 +98,7 @@ async function startWebdav(root: string) {
   return {
     url: `http://127.0.0.1:${port}${BASE}`,
     propfinds,
+    refusedGets,
     stop: () => new Promise<void>((resolve) => server.stop(() => resolve())),
   };
 }
@@ -54,18 +107,53 @@ describe('WebDAV sources against a real WebDAV server', () => {
   let harness: SyncHarness;
   let root: string;
   let dav: Awaited<ReturnType<typeof startWebdav>>;
+  let cloudRoot: string;
+  let cloud: Awaited<ReturnType<typeof startWebdav>>;
 
   beforeAll(async () => {
-    harness = await startSyncHarness();
+    // Retries a minute away: a test moves a failed file's retry time itself, when it wants one.
+    harness = await startSyncHarness({
+      SYNC_RETRY_BASE_DELAY_MS: '60000',
+      SYNC_RETRY_MAX_DELAY_MS: '60000',
+    });
     root = await mkdtemp(path.join(os.tmpdir(), 'readur-dav-'));
     dav = await startWebdav(root);
+    cloudRoot = await mkdtemp(path.join(os.tmpdir(), 'readur-dav-cloud-'));
+    cloud = await startWebdav(cloudRoot, true);
   });
 
   afterAll(async () => {
     await dav.stop();
+    await cloud.stop();
     await harness.close();
     await rm(root, { recursive: true, force: true });
+    await rm(cloudRoot, { recursive: true, force: true });
   });
+
+  /** A `nextcloud` source on the Nextcloud-like server for one folder. */
+  const createCloudSource = async (user: ReturnType<typeof newUser>, folder: string) => {
+    const created = await call(harness, user, 'POST', '/api/sources', {
+      name: 'nextcloud tree',
+      source_type: 'webdav',
+      enabled: true,
+      config: {
+        server_url: cloud.url,
+        username: 'ada',
+        password: 'app-token-123',
+        folders: [folder],
+        server_type: 'nextcloud',
+        extensions: ['txt'],
+        interval_seconds: 3600,
+      },
+    });
+    expect(created.status).toBe(201);
+    return created.body.id as string;
+  };
+
+  const syncAgain = async (user: ReturnType<typeof newUser>, id: string, after?: string) => {
+    expect((await call(harness, user, 'POST', `/api/sources/${id}/sync`)).status).toBe(202);
+    return waitForRun(harness, user, id, after);
+  };
 
   it('when a tree with awkward names is synced behind a base path, then every name round-trips; a changed, a moved and a deleted file are handled', async () => {
     const user = newUser();
@@ -141,5 +229,70 @@ describe('WebDAV sources against a real WebDAV server', () => {
     expect(after.find((document) => document.original_filename === changedName)?.file_hash).toBe(
       sha256('a changed invoice, longer now'),
     );
+  });
+
+  it('when a nextcloud tree is unchanged, then a second sync lists nothing below it; a change deep in the tree is still found', async () => {
+    const user = newUser();
+    const tree = path.join(cloudRoot, 'Tree');
+    await mkdir(path.join(tree, 'Deep', 'Deeper'), { recursive: true });
+    await mkdir(path.join(tree, 'Other'));
+    await writeFile(path.join(tree, 'top.txt'), 'top');
+    await writeFile(path.join(tree, 'Deep', 'middle.txt'), 'middle');
+    await writeFile(path.join(tree, 'Deep', 'Deeper', 'bottom.txt'), 'bottom');
+    await writeFile(path.join(tree, 'Other', 'aside.txt'), 'aside');
+    const id = await createCloudSource(user, '/Tree');
+    let status = await waitForRun(harness, user, id);
+    expect(status.run).toMatchObject({ status: 'completed', files_new: 4 });
+
+    cloud.propfinds.length = 0;
+    status = await syncAgain(user, id, status.run?.id);
+
+    expect(status.run).toMatchObject({ status: 'completed', files_seen: 0, files_deleted: 0 });
+    expect(cloud.propfinds).toEqual([{ path: '/Tree', depth: '0' }]);
+
+    await writeFile(path.join(tree, 'Deep', 'Deeper', 'bottom.txt'), 'bottom, changed deep down');
+    cloud.propfinds.length = 0;
+    status = await syncAgain(user, id, status.run?.id);
+
+    expect(status.run).toMatchObject({ status: 'completed', files_changed: 1, files_new: 0 });
+    const listed = cloud.propfinds.filter((propfind) => propfind.depth === '1');
+    expect(listed.map((propfind) => propfind.path)).toEqual([
+      '/Tree',
+      '/Tree/Deep',
+      '/Tree/Deep/Deeper',
+    ]);
+    const bottom = (await documentsOf(harness, user.id)).find(
+      (document) => document.original_filename === 'bottom.txt',
+    );
+    expect(bottom?.file_hash).toBe(sha256('bottom, changed deep down'));
+  });
+
+  it('when a file of a nextcloud tree waits for its retry, then the tree is listed again until that file is synced', async () => {
+    const user = newUser();
+    const tree = path.join(cloudRoot, 'Retry');
+    await mkdir(path.join(tree, 'Inner'), { recursive: true });
+    await writeFile(path.join(tree, 'fine.txt'), 'fine');
+    await writeFile(path.join(tree, 'Inner', 'flaky.txt'), 'flaky at first');
+    cloud.refusedGets.add('/Retry/Inner/flaky.txt');
+    const id = await createCloudSource(user, '/Retry');
+    let status = await waitForRun(harness, user, id);
+    expect(status.run).toMatchObject({ files_new: 1, files_failed: 1 });
+
+    // The retry is not due yet: the file is skipped, and the tree must not be marked as done.
+    status = await syncAgain(user, id, status.run?.id);
+    expect(status.run).toMatchObject({ status: 'completed', files_failed: 0, files_new: 0 });
+
+    cloud.refusedGets.clear();
+    await harness
+      .knex('source_files')
+      .where({ source_id: id })
+      .update({ next_retry_at: new Date(0) });
+    status = await syncAgain(user, id, status.run?.id);
+
+    expect(status.run).toMatchObject({ status: 'completed', files_new: 1, files_failed: 0 });
+    const names = (await documentsOf(harness, user.id)).map(
+      (document) => document.original_filename,
+    );
+    expect(names).toEqual(['fine.txt', 'flaky.txt']);
   });
 });

@@ -37,3 +37,28 @@ export async function dropBucket(client: Client, bucket: string): Promise<void> 
   if (names.length > 0) await client.removeObjects(bucket, names);
   await client.removeBucket(bucket);
 }
+
+/**
+ * Uploads `bytes` as a real multipart object through the S3 multipart API (initiate, one PUT
+ * per part, complete); answers the ETag of CompleteMultipartUpload (`<md5 of part md5s>-N`).
+ */
+export async function putInParts(
+  client: Client,
+  bucket: string,
+  key: string,
+  bytes: Buffer,
+  partSize: number,
+): Promise<string> {
+  const uploadId = await client.initiateNewMultipartUpload(bucket, key, {});
+  const parts: Array<{ part: number; etag: string }> = [];
+  for (let offset = 0; offset < bytes.length; offset += partSize) {
+    const part = parts.length + 1;
+    const { etag } = await client.uploadPart(
+      { bucketName: bucket, objectName: key, uploadID: uploadId, partNumber: part, headers: {} },
+      bytes.subarray(offset, offset + partSize),
+    );
+    parts.push({ part, etag });
+  }
+  const { etag } = await client.completeMultipartUpload(bucket, key, uploadId, parts);
+  return etag;
+}

@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { createBus } from '@readur/bus';
 import { createApp, finishApp, listen, requireUser } from '@readur/http';
 import { createLogger, type Logger } from '@readur/logger';
-import { createMetrics, startMetricsServer } from '@readur/metrics';
+import { createMetrics, serverPort, startMetricsServer } from '@readur/metrics';
 import { startOutboxRelay } from '@readur/outbox';
 import type { SyncConfig } from './config';
 import { createDatabase, migrate } from './data/database';
@@ -12,6 +12,7 @@ import { DocumentClient } from './domain/document.client';
 import { startFolderWatchers } from './domain/folder.watcher';
 import type { SourceDeps } from './domain/source.usecases';
 import { startScheduler } from './domain/sync.scheduler';
+import { createSyncMetrics } from './domain/sync.metrics';
 import type { SyncDeps } from './domain/sync.runner';
 import { sourceRoutes } from './http/source.routes';
 
@@ -23,6 +24,8 @@ export interface RunningSyncService {
   port: number;
   /** This replica's lease owner id (tests check who ran what). */
   owner: string;
+  /** The port of `GET /metrics`, when `PROMETHEUS_ENABLED` (0 in the config picks a free one). */
+  metricsPort: number | undefined;
   /** Stops HTTP, the watchers and the scheduler (running syncs end `interrupted`), then the rest. */
   close(): Promise<void>;
 }
@@ -56,6 +59,7 @@ export async function startSyncService(
       knex,
       logger,
       cipher,
+      metrics: createSyncMetrics(metrics),
       documents: new DocumentClient(config.DOCUMENT_SERVICE_URL, config.INTERNAL_API_TOKEN),
       stabilityMs: config.FILE_STABILITY_CHECK_MS,
       retryBaseMs: config.SYNC_RETRY_BASE_DELAY_MS,
@@ -105,13 +109,20 @@ export async function startSyncService(
     const server = await listen(app, config.PORT);
     stops.unshift(() => server.close());
 
+    let metricsPort: number | undefined;
     if (config.PROMETHEUS_ENABLED) {
       const metricsServer = await startMetricsServer(metrics, config.PROMETHEUS_PORT);
       stops.unshift(() => closeServer(metricsServer));
+      metricsPort = serverPort(metricsServer);
     }
 
     logger.info('sync service listening', { port: server.port });
-    return { port: server.port, owner: scheduler.owner, close: () => runAll(stops) };
+    return {
+      port: server.port,
+      owner: scheduler.owner,
+      metricsPort,
+      close: () => runAll(stops),
+    };
   } catch (error) {
     await runAll(stops).catch(() => undefined);
     throw error;

@@ -11,6 +11,7 @@ import type { CredentialCipher } from './credential.cipher';
 import type { DocumentClient } from './document.client';
 import { createReader } from './readers/reader.factory';
 import { baseName, type SourceEntry, type SourceReader } from './readers/reader.types';
+import type { SyncMetrics } from './sync.metrics';
 import {
   emptyStats,
   type RunStats,
@@ -25,6 +26,7 @@ export interface SyncDeps {
   logger: Logger;
   documents: DocumentClient;
   cipher: CredentialCipher;
+  metrics: SyncMetrics;
   stabilityMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
@@ -98,7 +100,9 @@ export async function runSync(
     deps.logger.warn('source sync failed', { source_id: source.id, error: caught });
   }
 
-  await endRun(deps, run, status, error, Date.now() - started);
+  const durationMs = Date.now() - started;
+  await endRun(deps, run, status, error, durationMs);
+  deps.metrics.runFinished(source.source_type, status, durationMs / 1000);
   return { status, stats: run.stats };
 }
 

@@ -1,3 +1,4 @@
+import * as Encrypting from '@cantoo/pdf-lib';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { textImage } from './fixtures';
 
@@ -17,8 +18,11 @@ export const PAGE_WORDS = [
   'lemon',
 ];
 
-/** What one page of a generated PDF holds: a scan of `lines`, or a born-digital text line. */
-export type PageSpec = { scan: string[] } | { text: string };
+/**
+ * What one page of a generated PDF holds: a scan of `lines` (1600 pixels wide in 48-pixel type
+ * unless `width` and `fontSize` say otherwise), or a born-digital text line.
+ */
+export type PageSpec = { scan: string[]; width?: number; fontSize?: number } | { text: string };
 
 /**
  * A PDF whose pages are scans (a PNG of text lines drawn at 300 dpi, no text layer) or text
@@ -33,7 +37,8 @@ export async function mixedPdf(pages: PageSpec[]): Promise<Buffer> {
       page.drawText(spec.text, { x: 50, y: 760, size: 16, font });
       continue;
     }
-    const png = await pdf.embedPng(await textImage(spec.scan, { width: 1600, fontSize: 48 }));
+    const { width = 1600, fontSize = 48 } = spec;
+    const png = await pdf.embedPng(await textImage(spec.scan, { width, fontSize }));
     const scale = 72 / 300;
     const page = pdf.addPage([png.width * scale, png.height * scale]);
     page.drawImage(png, { x: 0, y: 0, width: png.width * scale, height: png.height * scale });
@@ -49,4 +54,16 @@ export function scannedPages(count: number, extraLines = 0): PageSpec[] {
       ...Array.from({ length: extraLines }, (_, line) => `${line + 1} the quick brown fox jumps`),
     ],
   }));
+}
+
+/**
+ * A one-page born-digital PDF that needs `userPassword` to open (RC4/AES by @cantoo/pdf-lib,
+ * since pdf-lib cannot encrypt), as banks send statements.
+ */
+export async function encryptedPdf(text: string, userPassword: string): Promise<Buffer> {
+  const pdf = await Encrypting.PDFDocument.create();
+  const font = await pdf.embedFont(Encrypting.StandardFonts.Helvetica);
+  pdf.addPage([595, 842]).drawText(text, { x: 72, y: 760, size: 14, font });
+  pdf.encrypt({ userPassword, ownerPassword: `${userPassword}-owner` });
+  return Buffer.from(await pdf.save({ useObjectStreams: false }));
 }

@@ -44,6 +44,14 @@ function pagesLogged(documentId: string, message: string): Map<string, number[]>
   return byWorker;
 }
 
+/** The JSON log entries of the ocr-workers with `message` for one document, in order. */
+function workerEntries(documentId: string, message: string): Record<string, unknown>[] {
+  return lines
+    .filter(({ service, line }) => service.startsWith('ocr-worker') && line.startsWith('{'))
+    .map(({ line }) => JSON.parse(line) as Record<string, unknown>)
+    .filter((entry) => entry.message === message && entry.document_id === documentId);
+}
+
 async function waitForLine(seen: () => boolean, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   while (!seen()) {
@@ -116,6 +124,14 @@ describe('when a multi-page scan is uploaded to two ocr-worker replicas', () => 
     expect([...byWorker.values()].flat().sort()).toEqual([1, 2, 3, 5, 6]);
   });
 
+  it('then each OCRed page is logged at info with its number and the page count', () => {
+    const progress = workerEntries(document.id, 'ocr page completed')
+      .map(({ level, page, pages }) => ({ level, page, pages }))
+      .sort((a, b) => Number(a.page) - Number(b.page));
+
+    expect(progress).toEqual([1, 2, 3, 5, 6].map((page) => ({ level: 'info', page, pages: 6 })));
+  });
+
   it('then a searchable archive PDF with every page is served and the original is unchanged', async () => {
     const archive = await user.request('GET', `/api/documents/${document.id}/archive`);
     expect(archive.status).toBe(200);
@@ -135,6 +151,28 @@ describe('when a multi-page scan is uploaded to two ocr-worker replicas', () => 
     const metadata = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
     expect(metadata.format).toBe('webp');
     expect(metadata.width).toBe(400);
+  });
+});
+
+describe('when a multi-page PDF is extracted in one piece', () => {
+  it('then its progress is logged at info as page n of 3 after each page', async () => {
+    // One page to OCR is too few to split, so one worker reads all three in turn.
+    const pdf = await mixedPdf([
+      { text: 'Page 1 apple marker' },
+      ...scannedPages(2).slice(1),
+      { text: 'Page 3 cherry marker' },
+    ]);
+
+    const document = await waitForOcr(user, (await uploadOk(pdf, 'three-pages.pdf')).id);
+    const progress = workerEntries(document.id, 'ocr progress').map(({ level, page, pages }) => ({
+      level,
+      page,
+      pages,
+    }));
+
+    expect(document).toMatchObject({ ocr_status: 'completed', page_count: 3 });
+    expect(workerEntries(document.id, 'ocr split into pages')).toEqual([]);
+    expect(progress).toEqual([1, 2, 3].map((page) => ({ level: 'info', page, pages: 3 })));
   });
 });
 

@@ -43,8 +43,8 @@ export interface Stack {
   services: ServiceProcess[];
   /** `/metrics` address of each running process by its name (`gateway`, `ocr-worker-1`, ...). */
   metricsUrls: Record<string, string>;
-  /** Starts one more ocr-worker process. */
-  addOcrWorker(): Promise<ServiceProcess>;
+  /** Starts one more ocr-worker process; `env` overrides the stack's variables for it alone. */
+  addOcrWorker(env?: Record<string, string>): Promise<ServiceProcess>;
   /** Stops every process gracefully, the gateway first and the workers last. */
   stop(): Promise<void>;
 }
@@ -124,7 +124,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   let workerCount = 0;
-  const addOcrWorker = async () => {
+  const addOcrWorker = async (env: Record<string, string> = {}) => {
     workerCount += 1;
     const port = options.randomPorts ? await freePort() : ports.ocr + (workerCount - 1) * 10;
     return start(
@@ -134,6 +134,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         PORT: String(port),
         PROMETHEUS_PORT: String(9103 + (workerCount - 1) * 10),
         DOCUMENT_SERVICE_URL: url(ports.document),
+        ...env,
       },
       port,
     );

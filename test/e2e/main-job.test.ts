@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { AnyEnvelope } from '@readur/contracts';
 import { dropDatabase, startStack, type Stack } from '@readur/stack';
+import { delay, waitFor } from '@readur/testkit';
+import { listenToExchange, type ExchangeListener } from './broker';
 import { CORPUS, normalise, signUp, waitForOcr, type ApiUser, type DocumentJson } from './client';
 import { denseLines, textImage } from './fixtures';
 
@@ -12,6 +16,7 @@ const logFile = path.join(storagePath, 'services.log');
 let stack: Stack;
 let alice: ApiUser;
 let bob: ApiUser;
+let bus: ExchangeListener;
 
 interface OcrJson {
   status: string;
@@ -40,6 +45,24 @@ async function ocrOf(user: ApiUser, id: string): Promise<OcrJson> {
   return (await (await user.request('GET', `/api/documents/${id}/ocr`)).json()) as OcrJson;
 }
 
+/** Lines of one service's log with `message` for one document. */
+function workerLines(service: string, message: string, documentId: string): string[] {
+  return fs
+    .readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith(`${service} {`))
+    .filter((line) => line.includes(`"message":"${message}"`) && line.includes(documentId));
+}
+
+/** Every `ocr.completed` the broker carried for one document. */
+function completionsOf(documentId: string): AnyEnvelope[] {
+  return bus.events.filter(
+    (envelope) =>
+      envelope.event === 'ocr.completed' &&
+      (envelope.data as { document_id: string }).document_id === documentId,
+  );
+}
+
 async function search(user: ApiUser, query: string): Promise<SearchJson> {
   const res = await user.request('GET', `/api/search?q=${encodeURIComponent(query)}`);
   expect(res.status).toBe(200);
@@ -61,11 +84,13 @@ beforeAll(async () => {
     },
     output: (service, line) => fs.appendFileSync(logFile, `${service} ${line}\n`),
   });
+  bus = await listenToExchange(`readur-e2e-${runId}`);
   alice = await signUp(stack.gatewayUrl, `alice_${runId}`);
   bob = await signUp(stack.gatewayUrl, `bob_${runId}`);
 }, 120_000);
 
 afterAll(async () => {
+  await bus?.close();
   await stack?.stop();
   const kept = path.join(os.tmpdir(), `readur-e2e-${runId}.log`);
   if (fs.existsSync(logFile)) fs.copyFileSync(logFile, kept);
@@ -222,73 +247,127 @@ describe('when an ocr-worker is killed while it holds a message', () => {
     });
 
     const uploaded = await uploadOk(alice, image, 'dense.png');
-    for (let i = 0; i < 200; i += 1) {
-      const doc = (await (
-        await alice.request('GET', `/api/documents/${uploaded.id}`)
-      ).json()) as DocumentJson;
-      if (doc.ocr_status === 'processing') break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const held = await waitFor(
+      async () => {
+        const res = await alice.request('GET', `/api/documents/${uploaded.id}`);
+        const document = (await res.json()) as DocumentJson;
+        return document.ocr_status === 'pending' ? undefined : document;
+      },
+      { timeoutMs: 30_000, intervalMs: 50, description: 'the worker to take the document' },
+    );
     await first!.kill();
+    const finishedByVictim = workerLines(first!.name, 'ocr completed', uploaded.id);
     await stack.addOcrWorker();
     const done = await waitForOcr(alice, uploaded.id);
     const ocr = await ocrOf(alice, uploaded.id);
+    // Time for a second ocr.completed, had the document been extracted twice, to reach the bus.
+    await delay(1_000);
 
+    // Held, not finished: the killed worker had started the document and never completed it.
+    expect(held.ocr_status).toBe('processing');
+    expect(finishedByVictim).toEqual([]);
     expect(done.ocr_status).toBe('completed');
     expect(ocr.pages).toHaveLength(1);
     expect(normalise(ocr.text)).toContain('crashproof marker');
+    expect(completionsOf(uploaded.id)).toHaveLength(1);
   }, 180_000);
 });
 
 const corpusPresent = fs.existsSync(path.join(CORPUS, 'MANIFEST.tsv'));
+
+/** A corpus file's row of MANIFEST.tsv: its checksum and what it must yield. */
+interface CorpusEntry {
+  sha256: string;
+  expected: string;
+}
+
+function readManifest(): Map<string, CorpusEntry> {
+  const [header = '', ...rows] = fs
+    .readFileSync(path.join(CORPUS, 'MANIFEST.tsv'), 'utf8')
+    .trim()
+    .split('\n');
+  const columns = header.split('\t');
+  const cell = (cells: string[], name: string) => cells[columns.indexOf(name)] ?? '';
+  return new Map(
+    rows
+      .map((row) => row.split('\t'))
+      .map((cells) => [
+        cell(cells, 'filename'),
+        { sha256: cell(cells, 'sha256'), expected: cell(cells, 'expected_property') },
+      ]),
+  );
+}
+
+/** `'page 1'..'page 3'` spelt out as `'page 1', 'page 2', 'page 3'`. */
+function spellRange(_: string, prefix: string, from: string, to: string): string {
+  const count = Number(to) - Number(from) + 1;
+  return Array.from({ length: count }, (_, n) => `'${prefix}${Number(from) + n}'`).join(', ');
+}
+
+/** An expected_property as text to match against: escapes decoded, ranges spelt out, normalised. */
+function expectationText(expected: string): string {
+  const decoded = expected
+    .replace(/\\u([0-9a-f]{4})/giu, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
+    .replaceAll('\\n', '\n');
+  return normalise(decoded).replace(/'([^'\d]*)(\d+)'\.\.'\1(\d+)'/gu, spellRange);
+}
+
+/** Asserts that every phrase occurs in `text`, in the order given. */
+function expectInOrder(text: string, phrases: string[]): void {
+  let from = 0;
+  for (const phrase of phrases) {
+    const at = text.indexOf(phrase, from);
+    expect({ phrase, found: at >= 0 }).toEqual({ phrase, found: true });
+    from = at + phrase.length;
+  }
+}
+
 const describeCorpus = corpusPresent ? describe : describe.skip;
 if (!corpusPresent) {
   console.warn(`corpus not found at ${CORPUS}: the end-to-end corpus cases did not run`);
 }
 
 describeCorpus(`when real documents from ${CORPUS} are uploaded`, () => {
-  const cases: [file: string, expected: (text: string) => void, query: string][] = [
-    [
-      'pngx__simple-digital.pdf',
-      (t) => expect(t).toContain('this is a test document.'),
-      'test document',
-    ],
-    ['pngx__multi-page-images.pdf', (t) => expect(t).toMatch(/page 1.*page 2.*page 3/), 'page'],
+  const manifest = corpusPresent ? readManifest() : new Map<string, CorpusEntry>();
+  // Phrases quoted by each file's expected_property in MANIFEST.tsv, in the order the text
+  // holds them, and the search that must find the file: a phrase of its own, not a lone word.
+  const cases: [file: string, phrases: string[], query: string][] = [
+    ['pngx__simple-digital.pdf', ['this is a test document.'], 'this is a test document'],
+    ['pngx__multi-page-images.pdf', ['page 1', 'page 2', 'page 3'], 'page 3'],
     [
       'pngx__multi-page-mixed.pdf',
-      (t) => expect(t).toMatch(/page 1.*page 2.*page 3.*page 4.*page 5.*page 6/),
-      'multi page document',
+      ['page 1', 'page 2', 'page 3', 'this is a multi page document. page 4.', 'page 5', 'page 6'],
+      'page 6',
     ],
+    ['pngx__multi-page-images-alpha-rgb.tiff', ['page 1', 'page 2', 'page 3'], 'page 3'],
     [
-      'pngx__multi-page-images-alpha-rgb.tiff',
-      (t) => expect(t).toMatch(/page 1.*page 2.*page 3/),
-      'page',
+      'tess__phototest.tif',
+      ['this is a lot of 12 point text', 'the quick brown dog jumped over the lazy fox.'],
+      'quick brown dog',
     ],
-    ['tess__phototest.tif', (t) => expect(t).toContain('quick brown dog'), 'quick brown dog'],
-    ['tjs__simple-90.jpg', (t) => expect(t).toContain('tesseract.js'), 'tesseract.js'],
-    [
-      'pngx__document.webp',
-      (t) => expect(t).toMatch(/this is a ?webp document, created 11\/14\/2022\./),
-      'webp',
-    ],
-    ['pngx__decode_error.txt', (t) => expect(t).toContain('pantothens\uFFFDure'), 'pantothens'],
-    [
-      'mayan__I18N_title_áéíóúüñÑ.png',
-      (t) => expect(t).toContain('mayan edms documentation'),
-      'mayan documentation',
-    ],
+    ['tjs__simple-90.jpg', ['tesseract.js'], 'tesseract.js'],
+    ['pngx__document.webp', ['webp document, created 11/14/2022'], 'webp document'],
+    ['pngx__decode_error.txt', ['pantothens\uFFFDure'], 'pantothens\uFFFDure'],
+    ['mayan__I18N_title_áéíóúüñÑ.png', ['mayan edms documentation'], 'mayan edms documentation'],
   ];
 
   it.each(cases)(
     '%s yields its text and is found by search',
-    async (file, expected, query) => {
-      const uploaded = await uploadOk(alice, path.join(CORPUS, file));
+    async (file, phrases, query) => {
+      const entry = manifest.get(file);
+      const bytes = fs.readFileSync(path.join(CORPUS, file));
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(entry?.sha256);
+      for (const phrase of phrases)
+        expect(expectationText(entry?.expected ?? '')).toContain(phrase);
+      expect(phrases.some((phrase) => phrase.includes(query))).toBe(true);
+
+      const uploaded = await uploadOk(alice, bytes, file);
       const done = await waitForOcr(alice, uploaded.id, 180_000);
       const ocr = await ocrOf(alice, uploaded.id);
-      const hits = await search(alice, query);
+      const hits = await search(alice, `"${query}"`);
 
       expect(done.ocr_status).toBe('completed');
-      expected(normalise(ocr.text));
+      expectInOrder(normalise(ocr.text), phrases);
       expect(hits.documents.map((d) => d.id)).toContain(uploaded.id);
     },
     240_000,

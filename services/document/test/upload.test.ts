@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import sharp from 'sharp';
+import { SNIFF_BYTES } from '../src/domain/mime.sniffer';
 import {
   newUser,
   startHarness,
@@ -116,6 +118,22 @@ describe('uploading and downloading documents', () => {
       expect(document.mime_type).toBe(mime);
     },
   );
+
+  it('when a TIFF keeps its first image directory after the image data, then it is stored as image/tiff', async () => {
+    const user = newUser();
+    // libtiff (through sharp) writes the directory at the end: far past the sniffed bytes.
+    const bytes = await sharp({
+      create: { width: 300, height: 300, channels: 3, background: 'white' },
+    })
+      .tiff({ compression: 'none' })
+      .toBuffer();
+    expect(bytes.readUInt32LE(4)).toBeGreaterThan(SNIFF_BYTES);
+
+    const response = await upload(harness, user, { bytes, filename: 'scan' });
+
+    expect(response.status).toBe(201);
+    expect(((await response.json()) as DocumentJson).mime_type).toBe('image/tiff');
+  });
 
   it('when the file is empty, then 400 EMPTY_FILE and nothing is stored', async () => {
     const before = await harness.storedFiles();

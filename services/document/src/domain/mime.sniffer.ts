@@ -37,6 +37,18 @@ const isPdfBehindBom = (head: Buffer): boolean =>
   head[0] === 0xef && head.subarray(3, 3 + PDF_MARKER.length).equals(PDF_MARKER);
 
 /**
+ * A TIFF byte-order mark and magic number (classic or BigTIFF). file-type follows the offset to
+ * the first image directory to tell TIFF from camera raw formats; writers such as libtiff put
+ * that directory after the image data, beyond the bytes sniffed, and file-type then gives up.
+ */
+const hasTiffHeader = (head: Buffer): boolean =>
+  (head[0] === 0x49 &&
+    head[1] === 0x49 &&
+    (head[2] === 0x2a || head[2] === 0x2b) &&
+    head[3] === 0) ||
+  (head[0] === 0x4d && head[1] === 0x4d && head[2] === 0 && (head[3] === 0x2a || head[3] === 0x2b));
+
+/**
  * The MIME type of a file from its first bytes, never from its name or the client's header.
  * Order matters: a PDF behind a UTF-8 BOM, then a Unicode BOM (file-type mistakes UTF-16
  * text for audio), then
@@ -53,6 +65,7 @@ export async function sniffMimeType(head: Buffer): Promise<string> {
   if (detected) return detected.mime;
 
   if (head.subarray(0, PDF_SEARCH_WINDOW).includes(PDF_MARKER)) return 'application/pdf';
+  if (hasTiffHeader(head)) return 'image/tiff';
 
   return looksLikeText(head) ? TEXT : BINARY;
 }

@@ -42,8 +42,12 @@ const APPLY: Record<OcrEvent, Apply> = {
     applyOcrCompleted(trx, envelope as Parameters<typeof applyOcrCompleted>[1], deps),
   [EVENT.ocrFailed]: (trx, envelope) =>
     applyOcrFailed(trx, envelope as Parameters<typeof applyOcrFailed>[1]),
-  [EVENT.ocrWorkerStarted]: (trx, envelope) =>
-    applyOcrWorkerStarted(trx, envelope.data as Parameters<typeof applyOcrWorkerStarted>[1]),
+  [EVENT.ocrWorkerStarted]: (trx, envelope, deps) =>
+    applyOcrWorkerStarted(
+      trx,
+      envelope.data as Parameters<typeof applyOcrWorkerStarted>[1],
+      deps.logger,
+    ),
   [EVENT.ocrPageCompleted]: (trx, envelope, deps) =>
     applyOcrPageCompleted(trx, envelope as Parameters<typeof applyOcrPageCompleted>[1], deps),
   [EVENT.ocrPageFailed]: (trx, envelope) =>

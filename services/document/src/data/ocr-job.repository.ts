@@ -159,6 +159,15 @@ export const ocrJobRepository = {
     return row?.ocr_languages ?? null;
   },
 
+  /** Ids of every document waiting for OCR (`pending`), oldest first. */
+  async pendingDocumentIds(db: Db): Promise<string[]> {
+    const rows = (await db('documents')
+      .select('id')
+      .where({ ocr_status: 'pending' })
+      .orderBy('created_at')) as { id: string }[];
+    return rows.map((row) => row.id);
+  },
+
   /** Puts a document back into the queue for another run. */
   async requeue(db: Db, documentId: string, languages: string | null): Promise<void> {
     await db('documents').where({ id: documentId }).update({

@@ -1,7 +1,11 @@
 import type { EventData } from '@readur/contracts';
 import { AppError } from '@readur/errors';
-import type { Db } from '../data/document.repository';
+import type { Knex } from 'knex';
+import type { Logger } from '@readur/logger';
+import { documentRepository, type Db } from '../data/document.repository';
+import { ocrJobRepository } from '../data/ocr-job.repository';
 import { ocrLanguageRepository } from '../data/ocr-language.repository';
+import { requestOcrRun } from './ocr-requeue';
 import type { OcrApplyResult } from './ocr.usecases';
 
 /** The OCR languages uploads may ask for, and the workers' default. */
@@ -40,15 +44,38 @@ export async function checkOcrLanguages(db: Db, requested: string): Promise<stri
   );
 }
 
-/** `ocr.worker.started`: remembers the languages a worker can read. */
+/**
+ * `ocr.worker.started`: remembers the languages a worker can read. The first announcement a
+ * database ever gets also requeues every `pending` document: on a new RabbitMQ the workers'
+ * durable queues exist only once a worker first subscribed, so the requests of documents
+ * uploaded before that had no queue to land in. (A worker subscribes before it announces.)
+ */
 export async function applyOcrWorkerStarted(
-  db: Db,
+  trx: Knex.Transaction,
   data: EventData<'ocr.worker.started'>,
+  logger: Logger,
 ): Promise<OcrApplyResult> {
+  const firstWorker = (await ocrLanguageRepository.list(trx)).length === 0;
   await ocrLanguageRepository.recordAnnouncement(
-    db,
+    trx,
     data.available_languages,
     data.default_languages.split('+'),
   );
+  if (firstWorker) await requeueWaitingDocuments(trx, logger);
   return { applied: true };
+}
+
+async function requeueWaitingDocuments(trx: Knex.Transaction, logger: Logger): Promise<void> {
+  const ids = await ocrJobRepository.pendingDocumentIds(trx);
+  for (const id of ids) {
+    const document = await documentRepository.findById(trx, id, true);
+    if (!document) continue;
+    const languages = await ocrJobRepository.ocrLanguagesOf(trx, id);
+    await requestOcrRun(trx, document, languages);
+  }
+  if (ids.length > 0) {
+    logger.info('OCR requested again for documents uploaded before the first worker', {
+      documents: ids.length,
+    });
+  }
 }

@@ -1,10 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import sharp from 'sharp';
-import { createEnvelope, EVENT } from '@readur/contracts';
 import { AppError } from '@readur/errors';
 import { documentRepository } from '../data/document.repository';
-import { recordEvent } from '../data/event.outbox';
 import { ocrJobRepository, type QueueCounts } from '../data/ocr-job.repository';
 import { derivedKeys } from './archive.builder';
 import type { DocumentDeps } from './document.deps';
@@ -12,6 +9,7 @@ import { documentNotFound } from './document.errors';
 import type { DocumentRecord } from './document.types';
 import { getDocument, type Caller } from './document.usecases';
 import { checkOcrLanguages } from './ocr-language.usecases';
+import { requestOcrRun } from './ocr-requeue';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -181,26 +179,7 @@ export async function retryOcr(
     }
 
     const ocrLanguages = checked ?? (await ocrJobRepository.ocrLanguagesOf(trx, id));
-    const jobId = randomUUID();
-    await ocrJobRepository.replace(trx, id, jobId, 'pending');
-    await ocrJobRepository.requeue(trx, id, ocrLanguages);
-    await recordEvent(
-      trx,
-      createEnvelope(
-        EVENT.ocrRequested,
-        {
-          document_id: id,
-          user_id: document.user_id,
-          title: document.title,
-          filename: document.filename,
-          mime_type: document.mime_type,
-          ...(ocrLanguages ? { ocr_languages: ocrLanguages } : {}),
-          job_id: jobId,
-          requested_at: new Date().toISOString(),
-        },
-        { correlationId: caller.correlationId },
-      ),
-    );
+    const jobId = await requestOcrRun(trx, document, ocrLanguages, caller.correlationId);
     deps.logger.info('OCR requeued', { document_id: id, job_id: jobId });
     return { document_id: id, job_id: jobId, ocr_status: 'pending', ocr_languages: ocrLanguages };
   });

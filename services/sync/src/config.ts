@@ -34,6 +34,7 @@ export const syncConfigShape = {
   SYNC_MAX_CONCURRENT: envInt(2, 1),
   SYNC_RETRY_BASE_DELAY_MS: envInt(60_000, 0),
   SYNC_RETRY_MAX_DELAY_MS: envInt(6 * 3_600_000, 0),
+  SYNC_REQUEST_TIMEOUT_MS: envInt(60_000, 1),
 };
 
 /** The parsed configuration of the sync service. */
@@ -57,6 +58,8 @@ const DESCRIPTIONS: Record<string, string> = {
   SYNC_MAX_CONCURRENT: 'syncs one replica runs at once',
   SYNC_RETRY_BASE_DELAY_MS: 'first retry delay of a failed file; doubles per attempt',
   SYNC_RETRY_MAX_DELAY_MS: 'longest retry delay of a failed file',
+  SYNC_REQUEST_TIMEOUT_MS:
+    'a call to the document service, a WebDAV or an S3 server fails after this long without an answer or data',
 };
 
 /** The `--help` text: every variable with its default. */

@@ -60,8 +60,13 @@ export async function startSyncService(
       logger,
       cipher,
       metrics: createSyncMetrics(metrics),
-      documents: new DocumentClient(config.DOCUMENT_SERVICE_URL, config.INTERNAL_API_TOKEN),
+      documents: new DocumentClient(
+        config.DOCUMENT_SERVICE_URL,
+        config.INTERNAL_API_TOKEN,
+        config.SYNC_REQUEST_TIMEOUT_MS,
+      ),
       stabilityMs: config.FILE_STABILITY_CHECK_MS,
+      requestTimeoutMs: config.SYNC_REQUEST_TIMEOUT_MS,
       retryBaseMs: config.SYNC_RETRY_BASE_DELAY_MS,
       retryMaxMs: config.SYNC_RETRY_MAX_DELAY_MS,
     };
@@ -84,6 +89,7 @@ export async function startSyncService(
       knex,
       cipher,
       stabilityMs: config.FILE_STABILITY_CHECK_MS,
+      requestTimeoutMs: config.SYNC_REQUEST_TIMEOUT_MS,
       localRoots: config.SYNC_LOCAL_ROOTS,
       onSourcesChanged: () => {
         scheduler.wake();

@@ -32,12 +32,14 @@ const codeOf = (body: unknown): string =>
 
 /**
  * The document service's internal ingest routes (`/internal/documents`), with the internal
- * token. Bodies are streamed; names travel percent-encoded in headers.
+ * token. Bodies are streamed; names travel percent-encoded in headers. A request whose
+ * connection sees no traffic for `timeoutMs` (no answer, or a body that is not taken) fails.
  */
 export class DocumentClient {
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
+    private readonly timeoutMs: number,
   ) {}
 
   /** Creates a document; an identical file the user already has is linked, not duplicated. */
@@ -98,7 +100,9 @@ export class DocumentClient {
   ): Promise<Answer> {
     const url = new URL(path, this.baseUrl);
     const transport = url.protocol === 'https:' ? https : http;
-    return new Promise<Answer>((resolve, reject) => {
+    return new Promise<Answer>((resolve, fail) => {
+      let timedOut: DocumentServiceError | undefined;
+      const reject = (error: unknown) => fail(timedOut ?? asError(error));
       const request = transport.request(
         url,
         {
@@ -109,31 +113,52 @@ export class DocumentClient {
             'Content-Type': 'application/octet-stream',
           },
         },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('error', reject);
-          response.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown;
-            try {
-              parsed = text ? JSON.parse(text) : undefined;
-            } catch {
-              parsed = undefined;
-            }
-            resolve({ status: response.statusCode ?? 502, body: parsed });
-          });
-        },
+        (response) => void readAnswer(response).then(resolve, reject),
       );
       request.on('error', reject);
+      request.setTimeout(this.timeoutMs, () => {
+        timedOut = this.timeoutError(request, `${method} ${path}`);
+        request.destroy(timedOut);
+      });
+
       if (!body) {
         request.end();
         return;
       }
       pipeline(body, request).catch((error: unknown) => {
         request.destroy();
-        reject(error instanceof Error ? error : new Error(String(error)));
+        reject(error);
       });
     });
   }
+
+  private timeoutError(request: http.ClientRequest, call: string): DocumentServiceError {
+    // Before the whole body is sent either side may have stalled: the message blames neither.
+    const what = request.writableFinished
+      ? `the document service did not answer within ${this.timeoutMs} ms`
+      : `no data reached the document service for ${this.timeoutMs} ms`;
+    return new DocumentServiceError(504, 'DOCUMENT_SERVICE_TIMEOUT', `${what} (${call})`);
+  }
+}
+
+const asError = (error: unknown): Error =>
+  error instanceof Error ? error : new Error(String(error));
+
+/** The status and the JSON body (if any) of an answer. */
+function readAnswer(response: http.IncomingMessage): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('error', reject);
+    response.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      resolve({ status: response.statusCode ?? 502, body: parsed });
+    });
+  });
 }

@@ -23,6 +23,7 @@ export interface SourceDeps {
   knex: Knex;
   cipher: CredentialCipher;
   stabilityMs: number;
+  requestTimeoutMs: number;
   /** Directories local folder sources may read; empty: only admins may add local folders. */
   localRoots: string[];
   /** Called after a change that the scheduler or the watchers must see. */
@@ -197,7 +198,7 @@ export async function testSource(
   const { publicConfig, secret } = splitSecret(input.source_type, config);
   const reader = createReader(
     { source_type: input.source_type, config: publicConfig, secret },
-    deps.stabilityMs,
+    deps,
   );
   try {
     await reader.probe();

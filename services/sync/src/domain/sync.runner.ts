@@ -28,6 +28,7 @@ export interface SyncDeps {
   cipher: CredentialCipher;
   metrics: SyncMetrics;
   stabilityMs: number;
+  requestTimeoutMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
 }
@@ -129,7 +130,7 @@ async function beginRun(deps: SyncDeps, source: SourceRecord): Promise<Run> {
   return {
     id,
     source,
-    reader: createReader({ ...source, secret }, deps.stabilityMs),
+    reader: createReader({ ...source, secret }, deps),
     stats: emptyStats(),
     directories: new Map(),
     unstableSeen: false,
@@ -262,6 +263,10 @@ async function sendFile(
     meter = new Meter();
     const stream = await run.reader.open(entry);
     stream.on('error', (error) => meter.destroy(error));
+    // A send that failed half-way leaves the source stream paused: close it (and its socket).
+    meter.once('close', () => {
+      if (!stream.readableEnded) stream.destroy();
+    });
     return stream.pipe(meter);
   };
 

@@ -12,17 +12,33 @@ export interface ReaderSpec {
   secret: string | undefined;
 }
 
+/** How readers behave, from the service's configuration. */
+export interface ReaderOptions {
+  /** `FILE_STABILITY_CHECK_MS`. */
+  stabilityMs: number;
+  /** `SYNC_REQUEST_TIMEOUT_MS`: an outbound call with no answer (or no data) this long fails. */
+  requestTimeoutMs: number;
+}
+
 /** The reader of a source's type. */
-export function createReader(spec: ReaderSpec, stabilityMs: number): SourceReader {
+export function createReader(spec: ReaderSpec, options: ReaderOptions): SourceReader {
   switch (spec.source_type) {
     case 'local_folder':
       return new LocalFolderReader(
         SOURCE_CONFIG_SCHEMAS.local_folder.parse(spec.config),
-        stabilityMs,
+        options.stabilityMs,
       );
     case 'webdav':
-      return new WebdavReader(SOURCE_CONFIG_SCHEMAS.webdav.parse(spec.config), spec.secret);
+      return new WebdavReader(
+        SOURCE_CONFIG_SCHEMAS.webdav.parse(spec.config),
+        spec.secret,
+        options.requestTimeoutMs,
+      );
     case 's3':
-      return new S3Reader(SOURCE_CONFIG_SCHEMAS.s3.parse(spec.config), spec.secret);
+      return new S3Reader(
+        SOURCE_CONFIG_SCHEMAS.s3.parse(spec.config),
+        spec.secret,
+        options.requestTimeoutMs,
+      );
   }
 }

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { Client, type BucketItem } from 'minio';
@@ -9,18 +10,24 @@ import {
   type SourceEntry,
   type SourceReader,
 } from './reader.types';
+import { timedTransport } from './request.timeout';
 
-/** Objects of a bucket below a prefix; listed page by page (ListObjectsV2), ETag as version. */
+/**
+ * Objects of a bucket below a prefix; listed page by page (ListObjectsV2), ETag as version. A
+ * request without an answer, or a body that stops arriving, for `timeoutMs` fails.
+ */
 export class S3Reader implements SourceReader {
   private readonly client: Client;
 
   constructor(
     private readonly config: S3SourceConfig,
     secretAccessKey: string | undefined,
+    timeoutMs: number,
   ) {
     const url = new URL(config.endpoint_url);
     const useSSL = url.protocol === 'https:';
     this.client = new Client({
+      transport: timedTransport(useSSL ? https : http, timeoutMs, `S3 server ${url.host}`),
       endPoint: url.hostname,
       ...(url.port ? { port: Number(url.port) } : {}),
       useSSL,

@@ -9,6 +9,7 @@ import {
   type SourceEntry,
   type SourceReader,
 } from './reader.types';
+import { failWhenIdle, withDeadline } from './request.timeout';
 
 // webdav v5 is ESM-only; this CommonJS service loads it on first use.
 const loadWebdav = () => import('webdav');
@@ -21,6 +22,8 @@ const absolute = (path: string) => (path.startsWith('/') ? path : `/${path}`);
  * client resolves each href against the server origin and decodes it once, relative to the
  * base path of `server_url`, so paths here are plain, decoded and never carry the base twice.
  * A directory whose ETag is unchanged since the last completed sync is not listed again.
+ * A PROPFIND without its whole answer within `timeoutMs`, or a download that sends no data for
+ * that long, fails.
  */
 export class WebdavReader implements SourceReader {
   private client: WebDAVClient | undefined;
@@ -28,13 +31,14 @@ export class WebdavReader implements SourceReader {
   constructor(
     private readonly config: WebdavConfig,
     private readonly password: string | undefined,
+    private readonly timeoutMs: number,
   ) {}
 
   async *list(context: ListContext): AsyncIterable<SourceEntry> {
     const client = await this.connect();
     for (const folder of this.config.folders) {
       const root = withoutTrailingSlash(absolute(folder));
-      const info = (await client.stat(root)) as FileStat;
+      const info = await this.stat(client, root);
       if (await this.unchanged(context, root, info.etag)) continue;
       yield* this.walk(client, root, context);
     }
@@ -42,12 +46,28 @@ export class WebdavReader implements SourceReader {
 
   async open(entry: SourceEntry): Promise<Readable> {
     const client = await this.connect();
-    return client.createReadStream(entry.path) as unknown as Readable;
+    const controller = new AbortController();
+    const stream = client.createReadStream(entry.path, {
+      signal: controller.signal,
+    }) as unknown as Readable;
+    // The client pipes the response body into this stream without passing on its errors, so a
+    // body that stops arriving is caught here, and its request aborted.
+    return failWhenIdle(stream, this.timeoutMs, `WebDAV GET ${entry.path}`, () =>
+      controller.abort(),
+    );
   }
 
   async probe(): Promise<void> {
     const client = await this.connect();
-    for (const folder of this.config.folders) await client.stat(absolute(folder));
+    for (const folder of this.config.folders) await this.stat(client, absolute(folder));
+  }
+
+  private stat(client: WebDAVClient, path: string): Promise<FileStat> {
+    return withDeadline(
+      this.timeoutMs,
+      `WebDAV PROPFIND ${path}`,
+      async (signal) => (await client.stat(path, { signal })) as FileStat,
+    );
   }
 
   private async *walk(
@@ -55,7 +75,11 @@ export class WebdavReader implements SourceReader {
     directory: string,
     context: ListContext,
   ): AsyncGenerator<SourceEntry> {
-    const items = await client.getDirectoryContents(directory);
+    // TODO(#8): the webdav client reads a whole PROPFIND answer into memory before it parses it,
+    // so one folder's listing (not the tree's) is held at once; it has no streaming variant.
+    const items = await withDeadline(this.timeoutMs, `WebDAV PROPFIND ${directory}`, (signal) =>
+      client.getDirectoryContents(directory, { signal, details: false }),
+    );
     const subdirectories: string[] = [];
     for (const item of items) {
       const path = withoutTrailingSlash(absolute(item.filename));

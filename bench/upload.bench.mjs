@@ -14,7 +14,8 @@ const HELP = `Usage: node bench/upload.bench.mjs [--uploads 200] [--clients 16] 
 
 Measures, through the gateway of a freshly started stack:
   1. <uploads> small distinct uploads from <clients> concurrent clients: uploads/s, p50/p99
-     latency, and peak RSS of each service process;
+     latency, and peak RSS of each service process; the baseline, in the same run, is the
+     same uploads sent straight to the document service (what the gateway adds);
   2. one streamed upload of <big-mb> MB: RSS growth of the gateway and the document service.
 Build first (pnpm run build). Needs PostgreSQL and RabbitMQ running.
 `;
@@ -50,20 +51,25 @@ async function signUp(base) {
   return (await res.json()).token;
 }
 
-async function smallUploads(base, token, uploads, clients) {
+/**
+ * `uploads` small distinct uploads from `clients` concurrent clients to `url`, with `headers`:
+ * through the gateway with a token, or (the baseline) straight to the document service with
+ * the trust headers the gateway would add.
+ */
+async function smallUploads(url, headers, uploads, clients, label) {
   const latencies = [];
   let next = 0;
   const client = async () => {
     while (next < uploads) {
       const i = next++;
       const form = new FormData();
-      form.append('file', new Blob([`bench document ${i} ${Math.random()}\n`]), `note-${i}.txt`);
+      form.append(
+        'file',
+        new Blob([`bench document ${label} ${i} ${Math.random()}\n`]),
+        `note-${i}.txt`,
+      );
       const started = performance.now();
-      const res = await fetch(`${base}/api/documents/upload`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}` },
-        body: form,
-      });
+      const res = await fetch(url, { method: 'POST', headers, body: form });
       await res.arrayBuffer();
       if (res.status !== 201) throw new Error(`upload ${i} answered ${res.status}`);
       latencies.push(performance.now() - started);
@@ -138,10 +144,55 @@ try {
   const uploads = Number(values.uploads);
   const clients = Number(values.clients);
 
-  const small = await smallUploads(stack.gatewayUrl, token, uploads, clients);
-  console.log(`\n${uploads} small uploads, ${clients} clients, through the gateway`);
+  const me = await (
+    await fetch(`${stack.gatewayUrl}/api/auth/me`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+  ).json();
+  // Each batch gets its own text: a repeat would be a 409 duplicate.
+  let batch = 0;
+  const viaGateway = () =>
+    smallUploads(
+      `${stack.gatewayUrl}/api/documents/upload`,
+      { authorization: `Bearer ${token}` },
+      uploads,
+      clients,
+      `gateway ${(batch += 1)}`,
+    );
+  const direct = () =>
+    smallUploads(
+      `${stack.documentUrl}/api/documents/upload`,
+      {
+        'x-internal-token': stack.internalToken,
+        'x-user-id': me.user.id,
+        'x-user-role': me.user.role,
+      },
+      uploads,
+      clients,
+      `direct ${(batch += 1)}`,
+    );
+  // Warm both paths, then measure baseline, gateway, gateway, baseline and keep each path's
+  // faster run: the OCR and events of one batch run while the next is measured.
+  await smallUploads(
+    `${stack.gatewayUrl}/api/documents/upload`,
+    { authorization: `Bearer ${token}` },
+    20,
+    clients,
+    'warm',
+  );
+  const runs = { baseline: [await direct()], gateway: [await viaGateway()] };
+  runs.gateway.push(await viaGateway());
+  runs.baseline.push(await direct());
+  const faster = (a, b) => (a.perSecond >= b.perSecond ? a : b);
+  const baseline = runs.baseline.reduce(faster);
+  const small = runs.gateway.reduce(faster);
+  const line = (name, result) =>
+    `  ${name.padEnd(34)} uploads/s ${result.perSecond.toFixed(1).padStart(6)}  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms`;
+  console.log(`\n${uploads} small uploads, ${clients} clients`);
+  console.log(line('baseline: straight to document', baseline));
+  console.log(line('through the gateway', small));
   console.log(
-    `  uploads/s ${small.perSecond.toFixed(1)}  p50 ${small.p50.toFixed(1)} ms  p99 ${small.p99.toFixed(1)} ms`,
+    `  gateway / baseline: throughput x${(small.perSecond / baseline.perSecond).toFixed(2)}, p50 x${(small.p50 / baseline.p50).toFixed(2)}, p99 x${(small.p99 / baseline.p99).toFixed(2)}`,
   );
   console.log('  peak RSS per service:');
   for (const service of stack.services) {

@@ -47,7 +47,8 @@ export async function startSyncService(
   const metrics = createMetrics(SERVICE);
   const knex = createDatabase(config.DATABASE_URL);
   const bus = createBus(config, { service: SERVICE, logger, metrics });
-  const stops: Array<() => Promise<void>> = [() => knex.destroy(), () => bus.close()];
+  // Run in order: the bus drains its handlers while the database is still open.
+  const stops: Array<() => Promise<void>> = [() => bus.close(), () => knex.destroy()];
 
   try {
     await migrate(knex);

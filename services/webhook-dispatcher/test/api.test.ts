@@ -398,13 +398,14 @@ describe('server-side request forgery protection (WEBHOOK_ALLOW_PRIVATE_TARGETS 
 /**
  * Stands in for the system resolver, a third party the test cannot steer: `getaddrinfo` reads
  * /etc/hosts and /etc/resolv.conf, so no DNS server a test starts on loopback can answer it.
- * Each name has a list of answers, handed out in turn (the last one repeats); other names do
- * not resolve.
+ * Each name has a list of answers, handed out in turn (the last one repeats); a name starting
+ * with `hangs.` never answers; other names do not resolve.
  */
 function scriptedResolver(answers: Record<string, string[][]>) {
   const asked: string[] = [];
   const resolver: HostResolver = (hostname) => {
     asked.push(hostname);
+    if (hostname.startsWith('hangs.')) return new Promise(() => undefined);
     const script = answers[hostname];
     if (!script) {
       const error = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
@@ -493,6 +494,16 @@ describe('DNS rebinding (WEBHOOK_ALLOW_PRIVATE_TARGETS off, http allowed so a si
       expect(error.error).toMatch(reason);
     },
   );
+
+  it('when the lookup of a name never answers, then saving it does not wait for it: it is accepted as not resolving yet', async () => {
+    const response = await guarded.call(newUser(), 'POST', '/api/webhooks', {
+      url: 'http://hangs.example.test/hook',
+      events: ['*'],
+    });
+
+    expect(response.status).toBe(201);
+    expect(dns.asked('hangs.example.test')).toHaveLength(1);
+  });
 
   it('when a name does not resolve yet, then it is accepted and its delivery fails as a connection error', async () => {
     const owner = newUser();

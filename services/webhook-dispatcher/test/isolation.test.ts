@@ -128,4 +128,25 @@ describe('isolation per endpoint, as deliveries and /metrics show it', () => {
       broken.requests.at(-1)!.at - broken.requests[BREAKER_THRESHOLD - 1]!.at,
     ).toBeGreaterThanOrEqual(BREAKER_COOLDOWN_SECONDS * 1000 - 50);
   });
+
+  it('when a webhook whose breaker is open is deleted, then its webhook_endpoint_circuit_open series goes away', async () => {
+    const broken = await newSink(() => ({ status: 500 }));
+    const user = newUser();
+    const doomed = await harness.createWebhook(user, { url: broken.url, events: ['*'] });
+    for (let i = 0; i < BREAKER_THRESHOLD; i += 1) {
+      await harness.publish(documentCreated(user.id, 100 + i));
+    }
+    await waitFor(async () => (await circuitOpen())[doomed.id] === 1, {
+      description: 'the breaker open',
+    });
+
+    const deleted = await harness.call(user, 'DELETE', `/api/webhooks/${doomed.id}`);
+    expect(deleted.status).toBe(204);
+
+    await waitFor(async () => !(doomed.id in (await circuitOpen())), {
+      timeoutMs: 20_000,
+      description: 'the series of the deleted webhook gone',
+    });
+    expect((await circuitOpen())[GLOBAL_WEBHOOK_ID]).toBe(0);
+  });
 });

@@ -33,8 +33,13 @@ function runToExit(env: Record<string, string>): Promise<{ code: number | null; 
   const output: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+  // A dispatcher that unexpectedly accepted `env` would run on: stop it rather than hang.
+  const limit = setTimeout(() => child.kill('SIGKILL'), 30_000);
   return new Promise((resolve) =>
-    child.once('close', (code) => resolve({ code, output: Buffer.concat(output).toString() })),
+    child.once('close', (code) => {
+      clearTimeout(limit);
+      resolve({ code, output: Buffer.concat(output).toString() });
+    }),
   );
 }
 

@@ -13,6 +13,7 @@ import {
 import { runWithContext, type Logger } from '@readur/logger';
 import type { Metrics } from '@readur/metrics';
 import { deliveryRepository, type ClaimedDelivery } from '../data/delivery.repository';
+import { webhookRepository } from '../data/webhook.repository';
 import type { EndpointClient } from '../data/endpoint.client';
 import { signBody } from '../domain/delivery.signature';
 import {
@@ -63,6 +64,11 @@ interface Endpoint {
 }
 
 const CLAIM_BATCH = 200;
+/**
+ * Longest time before the breaker of a deleted or disabled webhook (and its gauge series) is
+ * dropped; a shorter breaker cooldown prunes that often.
+ */
+const PRUNE_EVERY_MS = 30_000;
 const MAX_IN_FLIGHT = 512;
 /** Extra lease beyond the attempt timeout, so a live attempt is never taken twice. */
 const LEASE_MARGIN_MS = 5_000;
@@ -79,6 +85,7 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   const running = new Set<Promise<void>>();
   const counters = deliveryMetrics(deps.metrics);
   let stopped = false;
+  let prunedAt = Date.now();
   let wakeUp: (() => void) | undefined;
   let woken = false;
 
@@ -124,6 +131,24 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     if (!endpoint) return settings.concurrencyPerEndpoint;
     if (endpoint.breaker.state === CircuitState.Closed) return endpoint.bulkhead.executionSlots;
     return Date.now() >= endpoint.openUntil && endpoint.inFlight === 0 ? 1 : 0;
+  }
+
+  /**
+   * Forgets the endpoints of webhooks that were deleted or disabled, so an open breaker of a
+   * webhook nobody delivers to any more does not report 1 until the dispatcher restarts.
+   */
+  async function pruneEndpoints(): Promise<void> {
+    if (Date.now() - prunedAt < Math.min(PRUNE_EVERY_MS, settings.breakerCooldownMs)) return;
+    prunedAt = Date.now();
+
+    const known = [...endpoints.keys()];
+    const enabled = new Set(await webhookRepository.enabledAmong(knex, known));
+    for (const webhookId of known) {
+      const endpoint = endpoints.get(webhookId);
+      if (enabled.has(webhookId) || !endpoint || endpoint.inFlight > 0) continue;
+      endpoints.delete(webhookId);
+      counters.circuitOpen.remove({ webhook_id: webhookId });
+    }
   }
 
   async function claimRound(): Promise<number> {
@@ -291,6 +316,7 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     while (!stopped) {
       let claimed = 0;
       try {
+        await pruneEndpoints();
         claimed = await claimRound();
       } catch (error) {
         logger.error('webhook delivery claim failed', { error: String(error) });
@@ -313,7 +339,12 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
 }
 
 function deliveryMetrics(metrics: Metrics | undefined) {
-  const noop = { inc: () => undefined, observe: () => undefined, set: () => undefined };
+  const noop = {
+    inc: () => undefined,
+    observe: () => undefined,
+    set: () => undefined,
+    remove: () => undefined,
+  };
   if (!metrics) {
     return {
       attempts: noop,

@@ -93,6 +93,15 @@ export const webhookRepository = {
       .merge(['url', 'events', 'description', 'enabled', 'secret_ciphertext', 'updated_at']);
   },
 
+  /** Which of `ids` are webhooks that exist and are enabled. */
+  async enabledAmong(knex: Knex, ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = (await knex(TABLE).select('id').whereIn('id', ids).where({ enabled: true })) as {
+      id: string;
+    }[];
+    return rows.map((row) => row.id);
+  },
+
   async disable(knex: Knex, id: string): Promise<void> {
     await knex(TABLE).where({ id }).update({ enabled: false, updated_at: knex.fn.now() });
   },

@@ -8,12 +8,32 @@ import {
 import { webhookUrlForbidden } from './webhook.errors';
 import type { WebhookSettings } from './webhook.deps';
 
+/** How long saving a webhook waits for its host name; a slower name counts as unresolved. */
+const SAVE_LOOKUP_TIMEOUT_MS = 2_000;
+
+/** The addresses of `hostname`, or none when it fails or takes longer than `ms`. */
+async function resolveWithin(
+  resolver: HostResolver,
+  hostname: string,
+  ms: number,
+): Promise<Awaited<ReturnType<HostResolver>>> {
+  let timer: NodeJS.Timeout | undefined;
+  const slow = new Promise<[]>((resolve) => {
+    timer = setTimeout(() => resolve([]), ms);
+  });
+  try {
+    return await Promise.race([resolver(hostname).catch(() => []), slow]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Checks a user's webhook URL when it is saved: https (http only with `WEBHOOK_ALLOW_HTTP`),
  * no credentials, and the address (an IP literal, or what a host name resolves to now) must
  * be allowed. This check only fails early: a name may resolve elsewhere later (DNS
  * rebinding), so every connection checks again, on the address actually connected to. A name
- * that does not resolve yet is accepted for the same reason.
+ * that does not resolve yet (or not within 2 s) is accepted for the same reason.
  */
 export async function assertWebhookUrl(
   raw: string,
@@ -36,7 +56,7 @@ export async function assertWebhookUrl(
     return url.toString();
   }
 
-  const addresses = await resolver(url.hostname).catch(() => []);
+  const addresses = await resolveWithin(resolver, url.hostname, SAVE_LOOKUP_TIMEOUT_MS);
   const refused = refusedAmong(addresses, policy);
   if (refused) {
     throw webhookUrlForbidden(

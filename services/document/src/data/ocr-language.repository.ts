@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Db } from './document.repository';
 
 /** One OCR language an ocr-worker announced. */
@@ -17,6 +18,11 @@ export const ocrLanguageRepository = {
       .onConflict('code')
       .merge({ announced_at: db.fn.now() });
     await db('ocr_languages').update({ is_default: db.raw('code = ANY(?)', [defaults]) });
+  },
+
+  /** Serialises announcements until the transaction ends, so one of them sees the table empty. */
+  async lockAnnouncements(trx: Knex.Transaction): Promise<void> {
+    await trx.raw("SELECT pg_advisory_xact_lock(hashtext('readur.ocr_languages'))");
   },
 
   async list(db: Db): Promise<OcrLanguageRow[]> {

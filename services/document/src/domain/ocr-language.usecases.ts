@@ -5,7 +5,7 @@ import type { Logger } from '@readur/logger';
 import { documentRepository, type Db } from '../data/document.repository';
 import { ocrJobRepository } from '../data/ocr-job.repository';
 import { ocrLanguageRepository } from '../data/ocr-language.repository';
-import { requestOcrRun } from './ocr-requeue';
+import { requestOcrRun } from './ocr-run.usecases';
 import type { OcrApplyResult } from './ocr.usecases';
 
 /** The OCR languages uploads may ask for, and the workers' default. */
@@ -48,14 +48,18 @@ export async function checkOcrLanguages(db: Db, requested: string): Promise<stri
  * `ocr.worker.started`: remembers the languages a worker can read. The first announcement a
  * database ever gets also requeues every `pending` document: on a new RabbitMQ the workers'
  * durable queues exist only once a worker first subscribed, so the requests of documents
- * uploaded before that had no queue to land in. (A worker subscribes before it announces.)
+ * uploaded before that had no queue to land in. (A worker subscribes before it announces; a
+ * document uploaded between the two is in the queue already and is read twice, the first run's
+ * result then ignored.)
  */
 export async function applyOcrWorkerStarted(
   trx: Knex.Transaction,
   data: EventData<'ocr.worker.started'>,
   logger: Logger,
 ): Promise<OcrApplyResult> {
-  const firstWorker = (await ocrLanguageRepository.list(trx)).length === 0;
+  await ocrLanguageRepository.lockAnnouncements(trx);
+  const firstWorker =
+    data.available_languages.length > 0 && (await ocrLanguageRepository.list(trx)).length === 0;
   await ocrLanguageRepository.recordAnnouncement(
     trx,
     data.available_languages,

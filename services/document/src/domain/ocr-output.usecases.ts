@@ -9,7 +9,7 @@ import { documentNotFound } from './document.errors';
 import type { DocumentRecord } from './document.types';
 import { getDocument, type Caller } from './document.usecases';
 import { checkOcrLanguages } from './ocr-language.usecases';
-import { requestOcrRun } from './ocr-requeue';
+import { requestOcrRun } from './ocr-run.usecases';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

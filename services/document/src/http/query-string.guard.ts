@@ -16,8 +16,8 @@ const HEX_PAIR = /^[0-9a-f]{2}$/i;
 
 /**
  * The bytes one `name=value` pair of a query string stands for: `%XX` decoded, everything else
- * as sent (Node's HTTP parser refuses request lines that are not ASCII). A `%` without two hex
- * digits stays itself, as the query parser leaves it.
+ * as sent. A `%` without two hex digits stays itself, as the query parser leaves it. (Node's
+ * `querystring.unescapeBuffer` does the same but is not part of its documented, typed API.)
  */
 function bytesOf(pair: string): Buffer {
   const bytes: number[] = [];

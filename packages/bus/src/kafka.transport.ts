@@ -71,11 +71,11 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
   let producerReady: Promise<void> | undefined;
   let adminReady: Promise<void> | undefined;
   let topicsReady: Promise<void> | undefined;
-  // `closing`: consumers stop and handlers in flight finish, still able to publish their
-  // results; `closed`: the producer is gone for good.
-  let closing = false;
+  // `draining`: consumers stop and handlers in flight finish, still able to publish their
+  // results; `closed`: the producer is gone for good. (The same words as the RabbitMQ bus.)
+  let draining = false;
   let closed = false;
-  let shutdownDone: Promise<void> | undefined;
+  let closing: Promise<void> | undefined;
 
   const once = (task: () => Promise<void>, reset: () => void) =>
     task().catch((error: unknown) => {
@@ -183,13 +183,13 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
 
         await sleepWithHeartbeat(verdict.delayMs, () => payload.heartbeat());
         // Not committed: another member (or this one after a restart) takes the message over.
-        if (closing) throw new BusError('BUS_CLOSED', 'closing during a retry backoff');
+        if (draining) throw new BusError('BUS_CLOSED', 'closing during a retry backoff');
       }
     };
   }
 
   async function subscribe(subscription: Subscription): Promise<void> {
-    if (closing) throw new BusError('BUS_CLOSED', 'the bus is closing');
+    if (draining) throw new BusError('BUS_CLOSED', 'the bus is closing');
     validateSubscription(subscription, consumers);
     const named = options.groupPrefix
       ? `${options.groupPrefix}.${subscription.name}`
@@ -230,7 +230,7 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
   }
 
   function startSampling(): void {
-    if (!metrics || lagSampler || closing) return;
+    if (!metrics || lagSampler || draining) return;
     lagSampler = startLagSampler(sampleLag, {
       intervalMs: deps.lagIntervalMs ?? DEFAULT_LAG_INTERVAL_MS,
       transport: 'kafka',
@@ -240,13 +240,13 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
 
   /** Per durable group: what the topic holds beyond the group's committed offsets. */
   async function sampleLag(): Promise<void> {
-    if (!metrics || closing) return;
+    if (!metrics || draining) return;
 
     await connectAdmin();
     const watermarks = await admin.fetchTopicOffsets(options.topic);
 
     for (const [subscription, groupId] of durableGroups) {
-      if (closing) return;
+      if (draining) return;
       const [committed] = await admin.fetchOffsets({ groupId, topics: [options.topic] });
       const lag = partitionLag(watermarks, committed?.partitions ?? []);
       metrics.busConsumerLag.set({ subscription, transport: 'kafka' }, lag);
@@ -265,7 +265,7 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
   }
 
   async function shutdown(): Promise<void> {
-    closing = true;
+    draining = true;
     await lagSampler?.stop();
     // disconnect() stops fetching, waits for eachMessage calls in flight (which may still
     // publish their results) and commits offsets.
@@ -282,8 +282,8 @@ export function createKafkaBus(options: KafkaOptions, deps: BusDeps): Bus {
   }
 
   function close(): Promise<void> {
-    shutdownDone ??= shutdown();
-    return shutdownDone;
+    closing ??= shutdown();
+    return closing;
   }
 
   return { transport: 'kafka', publish, subscribe, check, close };

@@ -81,12 +81,16 @@ describe.each(fixtures)('consumer lag over %s', (_name, makeFixture) => {
       await bus.publish(documentUpdated(documentId, step));
     }
 
-    await waitFor(async () => (await scrapedLag(metrics, name)) === waiting, {
-      description: `a lag of ${waiting} (now ${String(await scrapedLag(metrics, name))})`,
-      timeoutMs: 30_000,
-    });
-    expect(state.entered).toBeGreaterThan(0);
-    state.open();
+    try {
+      await waitFor(async () => (await scrapedLag(metrics, name)) === waiting, {
+        description: `a lag of ${waiting} (now ${String(await scrapedLag(metrics, name))})`,
+        timeoutMs: 30_000,
+      });
+      expect(state.entered).toBeGreaterThan(0);
+    } finally {
+      // Released whatever happened: cleanup closes the bus, which waits for held handlers.
+      state.open();
+    }
     await waitFor(async () => (await scrapedLag(metrics, name)) === 0, {
       description: 'a lag of 0 once handled',
       timeoutMs: 30_000,

@@ -102,8 +102,13 @@ export async function runSync(
   }
 
   const durationMs = Date.now() - started;
-  await endRun(deps, run, status, error, durationMs);
-  deps.metrics.runFinished(source.source_type, status, durationMs / 1000);
+  try {
+    await endRun(deps, run, status, error, durationMs);
+  } finally {
+    // Counted even when the run's row could not be closed (the run is then `interrupted` in
+    // the database, and resumed).
+    deps.metrics.runFinished(source.source_type, status, durationMs / 1000);
+  }
   return { status, stats: run.stats };
 }
 

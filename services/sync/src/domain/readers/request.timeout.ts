@@ -73,15 +73,17 @@ export function timedTransport(
     const outgoing = base.request(...args);
     let response: http.IncomingMessage | undefined;
     outgoing.once('response', (incoming) => (response = incoming));
-    outgoing.setTimeout(ms, () => {
+    // setTimeout's callback is a `once` listener: a paused body re-arms with it again.
+    const onIdle = () => {
       if (response && !response.complete && response.readableFlowing !== true) {
-        outgoing.setTimeout(ms);
+        outgoing.setTimeout(ms, onIdle);
         return;
       }
       const error = new SourceTimeoutError(`${what}: no answer or data within ${ms} ms`);
       response?.destroy(error);
       outgoing.destroy(error);
-    });
+    };
+    outgoing.setTimeout(ms, onIdle);
     return outgoing;
   };
   return { request: request as typeof http.request };

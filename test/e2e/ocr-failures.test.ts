@@ -188,8 +188,9 @@ describe('when one page of a split scan overruns OCR_TIMEOUT_SECONDS on every at
   let document: DocumentJson;
 
   beforeAll(async () => {
-    // A dense 300-dpi A4 page takes tesseract.js several seconds here; a one-line page ~0.1 s.
-    await replaceWorker({ OCR_TIMEOUT_SECONDS: '1' });
+    // A dense 300-dpi A4 page takes tesseract.js about 7 s here, a one-line page about 0.1 s:
+    // a 3-second limit leaves both a wide margin on a loaded machine.
+    await replaceWorker({ OCR_TIMEOUT_SECONDS: '3' });
     original = await mixedPdf([
       { text: 'Page 1 apple marker' },
       { scan: denseLines(90, 'Page 2 banana marker'), width: 2480, fontSize: 28 },

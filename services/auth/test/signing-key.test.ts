@@ -77,7 +77,6 @@ describe('when the signing key is rotated with a short token lifetime', () => {
 
     expect(oldKeySeenAt).toBeGreaterThan((decodeJwt(alice.token).exp ?? Infinity) * 1000);
     expect(await publishedKids()).toEqual([newKid]);
-    expect((await call(gw, 'GET', '/api/auth/me', { bearer: alice.token })).status).toBe(401);
   }, 180_000);
 
   it('then a token the retired key signs now is refused by a gateway that reads the JWKS', async () => {

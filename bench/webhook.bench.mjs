@@ -19,11 +19,12 @@ const amqp = createRequire(path.join(root, 'services/webhook-dispatcher/package.
 const { spawnService, waitUntilReady, ensureDatabase, dropDatabase, freePort } = stackModule;
 
 const HELP = `Usage: node bench/webhook.bench.mjs [--subscriptions 1,10,100] [--deliveries 3000] [--paced-seconds 5]
+                                      [--paced-rate 300]
 
 For each subscription count N (all N webhooks of one user, events ["*"], one local sink):
   burst:  publishes ceil(deliveries/N) document.created events as fast as the broker confirms,
           and reports deliveries/s and event-to-delivery p50/p99 (publish call -> sink receipt);
-  paced:  publishes events evenly for --paced-seconds at 300 deliveries/s offered, and reports
+  paced:  publishes events evenly for --paced-seconds at --paced-rate deliveries/s offered, and reports
           event-to-delivery p50/p99 without a backlog;
   bare:   a plain node:http keep-alive client posts the same number of signed bodies to the same
           sink with the dispatcher's concurrency (8 per endpoint, at most 512): posts/s, p50/p99.
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     subscriptions: { type: 'string', default: '1,10,100' },
     deliveries: { type: 'string', default: '3000' },
     'paced-seconds': { type: 'string', default: '5' },
+    'paced-rate': { type: 'string', default: '300' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -46,6 +48,7 @@ if (values.help) {
 const counts = values.subscriptions.split(',').map(Number);
 const targetDeliveries = Number(values.deliveries);
 const pacedSeconds = Number(values['paced-seconds']);
+const pacedRate = Number(values['paced-rate']);
 const percentile = (sorted, p) =>
   sorted.length === 0
     ? NaN
@@ -224,7 +227,7 @@ async function main() {
       const events = Math.ceil(targetDeliveries / subscriptions);
       await measureDispatcher(bus, sink, userId, subscriptions, Math.min(events, 20), 0); // warm-up
       const burst = await measureDispatcher(bus, sink, userId, subscriptions, events, 0);
-      const pacedEvents = Math.max(1, Math.round((300 / subscriptions) * pacedSeconds));
+      const pacedEvents = Math.max(1, Math.round((pacedRate / subscriptions) * pacedSeconds));
       const spacing = (pacedSeconds * 1000) / pacedEvents;
       const paced = await measureDispatcher(bus, sink, userId, subscriptions, pacedEvents, spacing);
       const body = JSON.stringify({
@@ -258,7 +261,7 @@ async function main() {
 
   const f = (n) => (Number.isFinite(n) ? n.toFixed(n >= 100 ? 0 : 1) : '-');
   const lines = [
-    '| subscriptions | deliveries | dispatcher burst: deliveries/s | burst p50 / p99 ms | paced (300/s offered) p50 / p99 ms | bare client: posts/s | bare p50 / p99 ms | dispatcher ÷ bare |',
+    `| subscriptions | deliveries | dispatcher burst: deliveries/s | burst p50 / p99 ms | paced (${pacedRate}/s offered) p50 / p99 ms | bare client: posts/s | bare p50 / p99 ms | dispatcher ÷ bare |`,
     '|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (row) =>

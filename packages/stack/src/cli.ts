@@ -9,7 +9,7 @@ Starts every Readur service on this machine against the local PostgreSQL and Rab
 
 Options:
   --port <n>          gateway port (default 8080)
-  --ocr-workers <n>   ocr-worker processes to run (default 1)
+  --ocr-workers <n>   ocr-worker processes to run, 1 to 32 (default 1)
   --quiet             do not print the services' log lines
   -h, --help          show this help
 
@@ -33,13 +33,16 @@ async function main(): Promise<void> {
     return;
   }
 
+  const port = wholeNumber('--port', values.port, 1, 65_535);
+  const ocrWorkers = wholeNumber('--ocr-workers', values['ocr-workers'], 1, 32);
+
   const output = values.quiet
     ? undefined
     : (service: string, line: string) => process.stdout.write(`${service.padEnd(12)} ${line}\n`);
   console.log('starting Readur: auth, document, ocr-worker, webhook-dispatcher, sync, gateway ...');
   const stack = await startStack({
-    gatewayPort: Number(values.port),
-    ocrWorkers: Number(values['ocr-workers']),
+    gatewayPort: port,
+    ocrWorkers,
     output,
   });
   console.log(`\nReadur API listening on ${stack.gatewayUrl} (Ctrl-C stops it)\n`);
@@ -59,6 +62,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop(0));
   process.on('SIGTERM', () => stop(0));
+  // `kill <pid of make run>` ends make and pnpm but not this process: once the command that
+  // started it is gone (this process is re-parented), stop as on Ctrl-C.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop(0);
+  }, 1_000).unref();
 
   // A service that dies on its own (a crash, a port another program holds) must not leave a
   // half-working stack that still looks up: say which one and stop the rest.
@@ -70,6 +79,13 @@ async function main(): Promise<void> {
       stop(1);
     });
   }
+}
+
+/** `value` as a whole number in [min, max], or a usage error naming `option`. */
+function wholeNumber(option: string, value: string, min: number, max: number): number {
+  const number = Number(value);
+  if (/^\d+$/.test(value) && number >= min && number <= max) return number;
+  throw new Error(`${option} takes a whole number from ${min} to ${max}, not '${value}'`);
 }
 
 main().catch((error: unknown) => {

@@ -11,6 +11,17 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Whether something already listens on (or holds) `port` of 127.0.0.1. */
+export async function portTaken(port: number): Promise<boolean> {
+  const server = net.createServer();
+  const listening = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (listening) await new Promise((resolve) => server.close(resolve));
+  return !listening;
+}
+
 /** A random secret for service-to-service calls when the operator set none. */
 export function generateSecret(): string {
   return randomBytes(24).toString('base64url');

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ensureDatabase, freePort, generateSecret } from './environment';
+import { ensureDatabase, freePort, generateSecret, portTaken } from './environment';
 import {
   spawnService,
   waitUntilReady,
@@ -58,9 +58,31 @@ const DEFAULT_PORTS = {
   sync: 8085,
 };
 
+/** The documented metrics ports of a local stack (gateway, auth, document, ocr-worker, ...). */
+const METRICS_PORTS = [9100, 9101, 9102, 9103, 9104, 9105];
+
+/**
+ * Fails before anything starts when a port of a fixed-port stack is taken: a second stack (or
+ * another program) would otherwise answer the readiness checks of this one.
+ */
+async function assertPortsFree(ports: Record<string, number>, metrics: boolean): Promise<void> {
+  const wanted = Object.entries(ports).map(([name, port]) => ({ name, port }));
+  if (metrics) wanted.push(...METRICS_PORTS.map((port) => ({ name: 'metrics', port })));
+
+  const taken = [];
+  for (const entry of wanted) if (await portTaken(entry.port)) taken.push(entry);
+  if (taken.length === 0) return;
+  throw new Error(
+    `port${taken.length > 1 ? 's' : ''} ${taken.map(({ name, port }) => `${port} (${name})`).join(', ')} ` +
+      'already in use: is another Readur stack running? Stop it, or use --port for the gateway',
+  );
+}
+
 async function pickPorts(options: StackOptions) {
   if (!options.randomPorts) {
-    return { ...DEFAULT_PORTS, gateway: options.gatewayPort ?? DEFAULT_PORTS.gateway };
+    const ports = { ...DEFAULT_PORTS, gateway: options.gatewayPort ?? DEFAULT_PORTS.gateway };
+    await assertPortsFree(ports, metricsEnabled(options) === 'true');
+    return ports;
   }
   return {
     gateway: options.gatewayPort || (await freePort()),

@@ -70,6 +70,7 @@ export async function startSyncService(
       requestTimeoutMs: config.SYNC_REQUEST_TIMEOUT_MS,
       retryBaseMs: config.SYNC_RETRY_BASE_DELAY_MS,
       retryMaxMs: config.SYNC_RETRY_MAX_DELAY_MS,
+      localRoots: config.SYNC_LOCAL_ROOTS,
     };
     const scheduler = startScheduler(syncDeps, {
       tickMs: config.SYNC_SCHEDULER_TICK_MS,

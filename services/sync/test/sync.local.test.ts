@@ -409,3 +409,63 @@ describe('local folder sources', () => {
     expect(allowed.status).toBe(201);
   });
 });
+
+describe('when SYNC_LOCAL_ROOTS is narrowed after a user set up a folder below it', () => {
+  it('then that folder is no longer read (the sync fails and says why), and an admin folder still is', async () => {
+    const roots = await mkdtemp(path.join(os.tmpdir(), 'readur-sync-roots-'));
+    const [userFolder, adminFolder] = [path.join(roots, 'ada'), path.join(roots, 'shared')];
+    await mkdir(userFolder);
+    await mkdir(adminFolder);
+    const started = await startSyncHarness({ SYNC_LOCAL_ROOTS: roots });
+    let harness = started;
+    const user = newUser();
+    const admin = newUser();
+    admin.headers['X-User-Role'] = 'admin';
+    const create = async (who: typeof user, folder: string) => {
+      const created = await call(harness, who, 'POST', '/api/sources', {
+        name: 'drop',
+        source_type: 'local_folder',
+        enabled: true,
+        config: { paths: [folder], interval_seconds: 3600, watch: false },
+      });
+      expect(created.status).toBe(201);
+      return created.body.id as string;
+    };
+    const syncNow = async (who: typeof user, id: string, afterRunId: string | null) => {
+      expect((await call(harness, who, 'POST', `/api/sources/${id}/sync`)).status).toBe(202);
+      return waitForRun(harness, who, id, afterRunId);
+    };
+
+    try {
+      await writeFile(path.join(userFolder, 'first.txt'), 'taken while allowed');
+      const userSource = await create(user, userFolder);
+      const adminSource = await create(admin, adminFolder);
+      const allowed = await waitForRun(harness, user, userSource);
+      const adminFirst = await waitForRun(harness, admin, adminSource);
+      expect(allowed.run?.status).toBe('completed');
+      expect(await documentsOf(harness, user.id)).toHaveLength(1);
+
+      // The operator narrows the roots: the replica restarts without `roots`.
+      await started.sync.close();
+      const narrowed = await started.startReplica({
+        SYNC_LOCAL_ROOTS: path.join(os.tmpdir(), 'readur-elsewhere'),
+      });
+      harness = { ...started, baseUrl: `http://127.0.0.1:${narrowed.port}` };
+      await writeFile(path.join(userFolder, 'second.txt'), 'must not be read');
+      await writeFile(path.join(adminFolder, 'memo.txt'), 'an admin folder may be anywhere');
+      const refused = await syncNow(user, userSource, allowed.run?.id ?? null);
+      const adminRun = await syncNow(admin, adminSource, adminFirst.run?.id ?? null);
+
+      expect(refused.run).toMatchObject({
+        status: 'failed',
+        error: `folders outside SYNC_LOCAL_ROOTS are not synced: ${userFolder}`,
+      });
+      expect(await documentsOf(harness, user.id)).toHaveLength(1);
+      expect(adminRun.run?.status).toBe('completed');
+      expect(await documentsOf(harness, admin.id)).toHaveLength(1);
+    } finally {
+      await started.close();
+      await rm(roots, { recursive: true, force: true });
+    }
+  });
+});

@@ -11,11 +11,15 @@ export interface NewSource {
   config: Record<string, unknown>;
   secret_ciphertext: string | null;
   interval_seconds: number;
+  created_by_role: 'admin' | 'user';
 }
 
 /** The columns a PATCH may change. */
 export type SourceChanges = Partial<
-  Pick<SourceRecord, 'name' | 'enabled' | 'config' | 'secret_ciphertext' | 'interval_seconds'>
+  Pick<
+    SourceRecord,
+    'name' | 'enabled' | 'config' | 'secret_ciphertext' | 'interval_seconds' | 'created_by_role'
+  >
 >;
 
 const toJson = (changes: SourceChanges) =>

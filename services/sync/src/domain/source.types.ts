@@ -14,6 +14,8 @@ export interface SourceRecord {
   config: Record<string, unknown>;
   secret_ciphertext: string | null;
   interval_seconds: number;
+  /** Role of whoever last set the configuration: a user's local folders stay within the roots. */
+  created_by_role: 'admin' | 'user';
   next_run_at: Date;
   lease_owner: string | null;
   lease_expires_at: Date | null;

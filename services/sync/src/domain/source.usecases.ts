@@ -61,9 +61,16 @@ const inside = (root: string, candidate: string) => {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 };
 
+/** The folders of a local folder configuration that lie outside every one of `localRoots`. */
+export function pathsOutsideRoots(localRoots: string[], config: Record<string, unknown>): string[] {
+  const paths = (config.paths as string[] | undefined) ?? [];
+  return paths.filter((candidate) => !localRoots.some((root) => inside(root, candidate)));
+}
+
 /**
  * A local folder source reads this machine's disk, so users may name only folders below
- * `SYNC_LOCAL_ROOTS`; admins may name any folder.
+ * `SYNC_LOCAL_ROOTS`; admins may name any folder. (The runner checks users' folders again at
+ * every sync.)
  */
 function checkLocalPaths(
   deps: SourceDeps,
@@ -72,10 +79,7 @@ function checkLocalPaths(
   config: Record<string, unknown>,
 ) {
   if (type !== 'local_folder' || caller.role === 'admin') return;
-  const paths = (config.paths as string[] | undefined) ?? [];
-  const refused = paths.filter(
-    (candidate) => !deps.localRoots.some((root) => inside(root, candidate)),
-  );
+  const refused = pathsOutsideRoots(deps.localRoots, config);
   if (refused.length > 0) throw localPathNotAllowed(refused);
 }
 
@@ -100,6 +104,7 @@ export async function createSource(deps: SourceDeps, caller: Caller, input: Sour
     config: publicConfig,
     secret_ciphertext: secret === undefined ? null : deps.cipher.encrypt(secret),
     interval_seconds: config.interval_seconds,
+    created_by_role: caller.role === 'admin' ? 'admin' : 'user',
   });
   deps.onSourcesChanged();
   return source;
@@ -134,6 +139,7 @@ export async function updateSource(
     checkLocalPaths(deps, caller, source.source_type, merged);
     update.config = splitSecret(source.source_type, merged).publicConfig;
     update.interval_seconds = merged.interval_seconds;
+    update.created_by_role = caller.role === 'admin' ? 'admin' : 'user';
     if (secret !== undefined) update.secret_ciphertext = deps.cipher.encrypt(secret);
   }
   const updated = await sourceRepository.update(deps.knex, id, update);

@@ -1,3 +1,4 @@
+import { pathsOutsideRoots } from './source.usecases';
 import { createHash, randomUUID } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { Knex } from 'knex';
@@ -31,6 +32,8 @@ export interface SyncDeps {
   requestTimeoutMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
+  /** `SYNC_LOCAL_ROOTS`: the folders users' local folder sources must stay within. */
+  localRoots: string[];
 }
 
 /** How the scheduler steers one run. */
@@ -90,6 +93,7 @@ export async function runSync(
   let error: string | null = null;
 
   try {
+    assertStillAllowed(deps, source);
     status = await listAndSync(deps, run, control);
     if (status === 'completed') {
       await reportDeleted(deps, run);
@@ -110,6 +114,15 @@ export async function runSync(
     deps.metrics.runFinished(source.source_type, status, durationMs / 1000);
   }
   return { status, stats: run.stats };
+}
+
+/** A user's local folder outside today's `SYNC_LOCAL_ROOTS` (narrowed since) is not read. */
+function assertStillAllowed(deps: SyncDeps, source: SourceRecord): void {
+  if (source.source_type !== 'local_folder' || source.created_by_role === 'admin') return;
+  const refused = pathsOutsideRoots(deps.localRoots, source.config);
+  if (refused.length > 0) {
+    throw new Error(`folders outside SYNC_LOCAL_ROOTS are not synced: ${refused.join(', ')}`);
+  }
 }
 
 async function beginRun(deps: SyncDeps, source: SourceRecord): Promise<Run> {

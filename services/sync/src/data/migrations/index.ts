@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as sources from './001_sources';
 import * as outbox from './002_outbox';
 import * as sourceFilesDocument from './003_source_files_document';
+import * as sourcesCreatedByRole from './004_sources_created_by_role';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '001_sources': sources,
   '002_outbox': outbox,
   '003_source_files_document': sourceFilesDocument,
+  '004_sources_created_by_role': sourcesCreatedByRole,
 };
 
 /** A knex migration source over the imported modules above. */

@@ -76,3 +76,47 @@ export function loadConfig<S extends z.ZodRawShape>(
 export function configVariables(shape: z.ZodRawShape): string[] {
   return Object.keys(shape).sort();
 }
+
+/** What a service's `--help` says about itself. */
+export interface ConfigHelp {
+  /** One line: what the service is. */
+  title: string;
+  /** The service's entry point, e.g. `services/auth/dist/main.js`. */
+  entry: string;
+  /** Short meanings of variables, by name. */
+  descriptions: Record<string, string>;
+}
+
+/** A parsed default as `--help` shows it: lists comma-joined, nothing for none or empty. */
+function shownDefault(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (Array.isArray(value)) return value.map((item) => shownDefault(item)).join(',');
+  if (typeof value === 'object') return JSON.stringify(value);
+  const printable =
+    typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+  return printable ? String(value) : '';
+}
+
+/** A service's `--help` text: usage, then every variable with its default and meaning. */
+export function configHelp(shape: z.ZodRawShape, help: ConfigHelp): string {
+  const names = configVariables(shape);
+  const width = Math.max(...names.map((name) => name.length)) + 2;
+  const lines = names.map((name) => {
+    const schema = shape[name];
+    const parsed = schema ? z.safeParse(schema, undefined) : undefined;
+    const fallback = parsed?.success ? shownDefault(parsed.data) : '';
+    const note = help.descriptions[name] ? `  ${help.descriptions[name]}` : '';
+    return `  ${name.padEnd(width)}${fallback ? `(default ${fallback})` : ''}${note}`.trimEnd();
+  });
+  return [
+    help.title,
+    '',
+    `Usage: node ${help.entry} [--help]`,
+    '',
+    'Environment variables:',
+    ...lines,
+    '',
+    'README.md explains every variable.',
+    '',
+  ].join('\n');
+}

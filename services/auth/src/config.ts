@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import {
-  ConfigError,
   baseConfig,
   busConfig,
-  configVariables,
+  ConfigError,
+  configHelp,
   databaseConfig,
   envBoolean,
   envInt,
@@ -106,12 +106,9 @@ const DESCRIPTIONS: Record<string, string> = {
 
 /** The `--help` text: every variable with its default. */
 export function authConfigHelp(): string {
-  const lines = configVariables(authConfigShape).map((name) => {
-    const schema = authConfigShape[name as keyof typeof authConfigShape];
-    const parsed = schema.safeParse(undefined);
-    const fallback = parsed.success && parsed.data !== undefined ? String(parsed.data) : '';
-    const note = DESCRIPTIONS[name] ? `  ${DESCRIPTIONS[name]}` : '';
-    return `  ${name.padEnd(26)} ${fallback ? `(default ${fallback})` : ''}${note}`;
+  return configHelp(authConfigShape, {
+    title: 'readur auth service: users, sign-in, tokens, API keys and single sign-on',
+    entry: 'services/auth/dist/main.js',
+    descriptions: DESCRIPTIONS,
   });
-  return ['readur auth service', '', 'Environment variables:', ...lines, ''].join('\n');
 }

@@ -2,12 +2,12 @@ import { z } from 'zod';
 import {
   baseConfig,
   busConfig,
-  configVariables,
+  ConfigError,
+  configHelp,
   databaseConfig,
   envBoolean,
   envInt,
   envPort,
-  ConfigError,
   loadConfig,
 } from '@readur/config';
 import { STORAGE_VARIABLE_HELP, storageConfigProblems, storageConfigShape } from '@readur/storage';
@@ -57,12 +57,9 @@ const DESCRIPTIONS: Record<string, string> = {
 
 /** The `--help` text: every variable with its default. */
 export function documentConfigHelp(): string {
-  const lines = configVariables(documentConfigShape).map((name) => {
-    const schema = documentConfigShape[name as keyof typeof documentConfigShape];
-    const parsed = schema.safeParse(undefined);
-    const fallback = parsed.success && parsed.data !== undefined ? String(parsed.data) : '';
-    const note = DESCRIPTIONS[name] ? `  ${DESCRIPTIONS[name]}` : '';
-    return `  ${name.padEnd(26)} ${fallback ? `(default ${fallback})` : ''}${note}`;
+  return configHelp(documentConfigShape, {
+    title: 'readur document service: uploads, files, OCR results and search',
+    entry: 'services/document/dist/main.js',
+    descriptions: DESCRIPTIONS,
   });
-  return ['readur document service', '', 'Environment variables:', ...lines, ''].join('\n');
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import {
   baseConfig,
   busConfig,
-  configVariables,
+  configHelp,
   envBoolean,
   envInt,
   envPort,
@@ -83,12 +83,9 @@ const DESCRIPTIONS: Record<string, string> = {
 
 /** The `--help` text: every variable with its default. */
 export function gatewayConfigHelp(): string {
-  const lines = configVariables(gatewayConfigShape).map((name) => {
-    const schema = gatewayConfigShape[name as keyof typeof gatewayConfigShape];
-    const parsed = schema.safeParse(undefined);
-    const fallback = parsed.success && parsed.data !== undefined ? String(parsed.data) : '';
-    const note = DESCRIPTIONS[name] ? `  ${DESCRIPTIONS[name]}` : '';
-    return `  ${name.padEnd(28)} ${fallback ? `(default ${fallback})` : ''}${note}`;
+  return configHelp(gatewayConfigShape, {
+    title: 'readur gateway: the public HTTP entry (/api, /ws)',
+    entry: 'services/gateway/dist/main.js',
+    descriptions: DESCRIPTIONS,
   });
-  return ['readur gateway', '', 'Environment variables:', ...lines, ''].join('\n');
 }

@@ -4,7 +4,7 @@ import { createEnvelope, EVENT } from '@readur/contracts';
 import { createApp, finishApp, listen, onShutdownSignal } from '@readur/http';
 import { createLogger } from '@readur/logger';
 import { createMetrics, startMetricsServer } from '@readur/metrics';
-import { ocrWorkerConfigShape, loadOcrWorkerConfig, type OcrWorkerConfig } from './config';
+import { loadOcrWorkerConfig, ocrWorkerConfigHelp, type OcrWorkerConfig } from './config';
 import { createDocumentCreatedConsumer } from './consumers/document-created.consumer';
 import { ocrRetryPolicy } from './consumers/ocr.failure';
 import { createPageRequestedConsumer } from './consumers/page-requested.consumer';
@@ -103,25 +103,9 @@ export async function startOcrWorker(config: OcrWorkerConfig): Promise<RunningOc
   return { port: server.port, close };
 }
 
-const HELP = `Usage: node services/ocr-worker/dist/main.js [--help]
-
-Consumes document.created and ocr.requested, extracts text (PDF text layer, OCR with
-tesseract.js or the tesseract binary for scans and images, decoding for text files) and
-publishes ocr.completed or ocr.failed. Multi-page scans are split into ocr.page.requested
-jobs that every replica takes from a shared queue; their ocr.page.completed events are
-assembled by the document service.
-
-Environment (default):
-${Object.keys(ocrWorkerConfigShape)
-  .sort()
-  .map((name) => `  ${name}`)
-  .join('\n')}
-See README.md for what each variable means.
-`;
-
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    process.stdout.write(HELP);
+    process.stdout.write(ocrWorkerConfigHelp());
     return;
   }
   const config = loadOcrWorkerConfig();

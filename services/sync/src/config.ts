@@ -2,7 +2,7 @@ import { z } from 'zod';
 import {
   baseConfig,
   busConfig,
-  configVariables,
+  configHelp,
   databaseConfig,
   envInt,
   envPort,
@@ -64,12 +64,9 @@ const DESCRIPTIONS: Record<string, string> = {
 
 /** The `--help` text: every variable with its default. */
 export function syncConfigHelp(): string {
-  const lines = configVariables(syncConfigShape).map((name) => {
-    const schema = syncConfigShape[name as keyof typeof syncConfigShape];
-    const parsed = schema.safeParse(undefined);
-    const fallback = parsed.success && parsed.data !== undefined ? String(parsed.data) : '';
-    const note = DESCRIPTIONS[name] ? `  ${DESCRIPTIONS[name]}` : '';
-    return `  ${name.padEnd(26)} ${fallback ? `(default ${fallback})` : ''}${note}`;
+  return configHelp(syncConfigShape, {
+    title: 'readur sync service: local folder, WebDAV and S3 sources',
+    entry: 'services/sync/dist/main.js',
+    descriptions: DESCRIPTIONS,
   });
-  return ['readur sync service', '', 'Environment variables:', ...lines, ''].join('\n');
 }

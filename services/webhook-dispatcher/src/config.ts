@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import {
-  ConfigError,
   baseConfig,
   busConfig,
-  configVariables,
+  ConfigError,
+  configHelp,
   databaseConfig,
   envBoolean,
   envInt,
@@ -84,20 +84,9 @@ const DESCRIPTIONS: Record<string, string> = {
 
 /** The `--help` text: every variable with its default. */
 export function webhookConfigHelp(): string {
-  const lines = configVariables(webhookConfigShape).map((name) => {
-    const schema = webhookConfigShape[name as keyof typeof webhookConfigShape];
-    const parsed = schema.safeParse(undefined);
-    const fallback = parsed.success && parsed.data !== undefined ? String(parsed.data) : '';
-    const note = DESCRIPTIONS[name] ? `  ${DESCRIPTIONS[name]}` : '';
-    return `  ${name.padEnd(38)} ${fallback ? `(default ${fallback})` : ''}${note}`;
+  return configHelp(webhookConfigShape, {
+    title: 'readur webhook-dispatcher: signed, retried webhook deliveries of every event',
+    entry: 'services/webhook-dispatcher/dist/main.js',
+    descriptions: DESCRIPTIONS,
   });
-  return [
-    'readur webhook-dispatcher: signed, retried webhook deliveries of every event',
-    '',
-    'Usage: node services/webhook-dispatcher/dist/main.js [--help]',
-    '',
-    'Environment variables:',
-    ...lines,
-    '',
-  ].join('\n');
 }

@@ -164,6 +164,13 @@ describe('when the input is bad', () => {
     expect(done.ocr_failure_reason).toBe('corrupt');
     expect(download.status).toBe(200);
     expect(Buffer.from(await download.arrayBuffer())).toEqual(bytes);
+    // A range through the gateway: its status and headers pass unchanged.
+    const part = await fetch(`${stack.gatewayUrl}/api/documents/${uploaded.id}/download`, {
+      headers: { authorization: `Bearer ${alice.token}`, range: 'bytes=1-3' },
+    });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 1-3/${bytes.length}`);
+    expect(Buffer.from(await part.arrayBuffer())).toEqual(bytes.subarray(1, 4));
   });
 
   it('then a text file named .pdf is treated as text', async () => {

@@ -148,6 +148,24 @@ describe('uploading and downloading documents', () => {
     expect(await harness.storedFiles()).toEqual(before);
   });
 
+  it('when the body holds two file parts, then 400 TOO_MANY_FILES and nothing is stored', async () => {
+    const user = newUser();
+    const form = new FormData();
+    form.append('file', new Blob([textBytes()]), 'one.txt');
+    form.append('file', new Blob([pngBytes()]), 'two.png');
+
+    const response = await fetch(`${harness.baseUrl}/api/documents/upload`, {
+      method: 'POST',
+      headers: user.headers,
+      body: form,
+    });
+    const listed = await call(harness, user, 'GET', '/api/documents');
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'TOO_MANY_FILES' });
+    expect(await listed.json()).toMatchObject({ total: 0 });
+  });
+
   it('when there is no file field, then 400', async () => {
     const form = new FormData();
     form.append('title', 'no file');
@@ -247,12 +265,41 @@ describe('uploading and downloading documents', () => {
     const response = await call(harness, user, 'GET', `/api/documents/${document.id}/download`);
 
     expect(response.status).toBe(200);
+    expect(response.headers.get('accept-ranges')).toBe('bytes');
     expect(response.headers.get('content-type')).toBe('image/png');
     expect(response.headers.get('content-length')).toBe(String(bytes.length));
     expect(response.headers.get('content-disposition')).toContain(
       "filename*=UTF-8''I18N_title_%C3%A1%C3%A9%C3%AD%C3%B3%C3%BA%C3%BC%C3%B1%C3%91.png",
     );
     expect(Buffer.from(await response.arrayBuffer()).equals(bytes)).toBe(true);
+  });
+
+  it('when a download asks for a byte range, then 206 holds exactly those bytes; past the end is 416', async () => {
+    const user = newUser();
+    const bytes = pngBytes();
+    const document = await uploadDocument(harness, user, { bytes, filename: 'ranged.png' });
+    const ranged = (range: string) =>
+      fetch(`${harness.baseUrl}/api/documents/${document.id}/download`, {
+        headers: { ...user.headers, Range: range },
+      });
+
+    const head = await ranged('bytes=0-9');
+    const tail = await ranged('bytes=-5');
+    const several = await ranged('bytes=0-1,4-5');
+    const beyond = await ranged(`bytes=${bytes.length}-`);
+
+    expect(head.status).toBe(206);
+    expect(head.headers.get('content-range')).toBe(`bytes 0-9/${bytes.length}`);
+    expect(head.headers.get('content-length')).toBe('10');
+    expect(Buffer.from(await head.arrayBuffer()).equals(bytes.subarray(0, 10))).toBe(true);
+    expect(tail.status).toBe(206);
+    expect(Buffer.from(await tail.arrayBuffer()).equals(bytes.subarray(-5))).toBe(true);
+    // Several ranges are sent as the whole file rather than as multipart/byteranges.
+    expect(several.status).toBe(200);
+    expect(Buffer.from(await several.arrayBuffer()).equals(bytes)).toBe(true);
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get('content-range')).toBe(`bytes */${bytes.length}`);
+    expect(await beyond.json()).toMatchObject({ code: 'RANGE_NOT_SATISFIABLE' });
   });
 
   it('when the name holds a #, then filename* keeps it', async () => {

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { createEnvelope, EVENT } from '@readur/contracts';
 import { AppError } from '@readur/errors';
-import { isStorageNotFound } from '@readur/storage';
+import { isStorageNotFound, type ByteRange } from '@readur/storage';
 import { recordEvent } from '../data/event.outbox';
 import { derivedKeys } from './archive.builder';
 import {
@@ -52,12 +52,18 @@ export function listDocuments(
 export interface DocumentFile {
   document: DocumentRecord;
   stream: Readable;
+  /** The part of the file `stream` holds, when only a part was asked for. */
+  range?: ByteRange | undefined;
 }
 
 /** A row without its file is a fault of this service (500), never the caller's. */
-async function openStored(deps: DocumentDeps, document: DocumentRecord): Promise<Readable> {
+async function openStored(
+  deps: DocumentDeps,
+  document: DocumentRecord,
+  range?: ByteRange,
+): Promise<Readable> {
   try {
-    return await deps.storage.get(document.storage_key);
+    return await deps.storage.get(document.storage_key, range);
   } catch (error) {
     if (!isStorageNotFound(error)) throw error;
     throw new AppError('DOCUMENT_FILE_MISSING', 'The stored file is missing', 500, {
@@ -66,14 +72,19 @@ async function openStored(deps: DocumentDeps, document: DocumentRecord): Promise
   }
 }
 
-/** Streams one of the caller's documents. */
+/**
+ * Streams one of the caller's documents, or the part `pick` chooses once the file's size is
+ * known (an HTTP `Range`).
+ */
 export async function openDocumentFile(
   deps: DocumentDeps,
   caller: Caller,
   id: string,
+  pick?: (size: number) => ByteRange | undefined,
 ): Promise<DocumentFile> {
   const document = await findOwned(deps.knex, caller, id);
-  return { document, stream: await openStored(deps, document) };
+  const range = pick?.(document.file_size);
+  return { document, range, stream: await openStored(deps, document, range) };
 }
 
 /** Streams any document, for services that hold the internal token (the ocr-worker). */

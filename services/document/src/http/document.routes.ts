@@ -15,7 +15,7 @@ import { stageFile } from '../domain/upload.stager';
 import { uploadDocument } from '../domain/upload.usecase';
 import { listQuerySchema, patchBodySchema } from './document.schemas';
 import { presentDocument } from './document.presenter';
-import { sendDocumentFile } from './file.response';
+import { requestedRange, sendDocumentFile } from './file.response';
 import { uploadFieldsSchema } from './upload.fields';
 import { readUpload } from './upload.parser';
 
@@ -83,7 +83,8 @@ export function documentRoutes(deps: DocumentRouteDeps): Router {
   });
 
   router.get('/:id/download', async (req, res) => {
-    await sendDocumentFile(res, await openDocumentFile(deps, callerOf(req), idOf(req)));
+    const pick = requestedRange(req, res);
+    await sendDocumentFile(res, await openDocumentFile(deps, callerOf(req), idOf(req), pick));
   });
 
   router.get('/:id/ocr', async (req, res) => {

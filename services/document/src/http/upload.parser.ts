@@ -29,9 +29,12 @@ const invalidMultipart = (cause?: unknown) =>
 const fileRequired = () =>
   new AppError('FILE_REQUIRED', 'The multipart field "file" is required', 400);
 
+const oneFileOnly = () =>
+  new AppError('TOO_MANY_FILES', 'Send one file per upload; this body has more file parts', 400);
+
 /**
- * Streams a multipart body: the first `file` part goes straight to `stage` while the other
- * fields are collected. Resolves once the whole body was read; on any failure the staged
+ * Streams a multipart body: the one `file` part goes straight to `stage` while the other
+ * fields are collected (a second file part is 400 `TOO_MANY_FILES`). Resolves once the whole body was read; on any failure the staged
  * file is discarded. A file over the limit is cut by busboy and answered with 413.
  */
 export function readUpload(req: Request, options: UploadOptions): Promise<ParsedUpload> {
@@ -53,6 +56,7 @@ export function readUpload(req: Request, options: UploadOptions): Promise<Parsed
     let fileStream: Readable | undefined;
     let filename: string | undefined;
     let truncated = false;
+    let moreFiles = false;
     let settled = false;
 
     const discardStaged = () => {
@@ -84,11 +88,19 @@ export function readUpload(req: Request, options: UploadOptions): Promise<Parsed
       staging = options.stage(stream);
       staging.catch(() => undefined);
     });
+    // A second file part: refused rather than dropped without a word.
+    parser.on('filesLimit', () => {
+      moreFiles = true;
+    });
     parser.on('error', (error) => fail(invalidMultipart(error)));
     parser.on('close', () => {
       if (settled) return;
       if (!staging) {
         fail(fileRequired());
+        return;
+      }
+      if (moreFiles) {
+        fail(oneFileOnly());
         return;
       }
       staging.then(

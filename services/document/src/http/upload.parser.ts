@@ -59,17 +59,18 @@ export function readUpload(req: Request, options: UploadOptions): Promise<Parsed
     let moreFiles = false;
     let settled = false;
 
-    const discardStaged = () => {
-      void staging?.then((staged) => options.discard(staged.key)).catch(() => undefined);
+    const discardStaged = async () => {
+      await staging?.then((staged) => options.discard(staged.key)).catch(() => undefined);
     };
+    // The answer waits for the staged bytes to be gone, so a refused upload leaves nothing.
     const fail = (error: unknown) => {
       if (settled) return;
       settled = true;
       req.unpipe(parser);
       req.resume();
       fileStream?.destroy();
-      discardStaged();
-      reject(error instanceof Error ? error : new Error(String(error)));
+      const failure = error instanceof Error ? error : new Error(String(error));
+      void discardStaged().then(() => reject(failure));
     };
 
     parser.on('field', (name, value) => {

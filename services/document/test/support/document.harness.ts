@@ -52,10 +52,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     knex: database.knex,
     storagePath,
     broker,
-    storedFiles: async () =>
-      (await readdir(storagePath, { recursive: true, withFileTypes: true }))
-        .filter((entry) => entry.isFile())
-        .map((entry) => path.relative(storagePath, path.join(entry.parentPath, entry.name))),
+    storedFiles: () => storedFilesBelow(storagePath),
     close: async () => {
       await service.close();
       await broker.close();
@@ -155,4 +152,19 @@ export function call(
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+}
+
+/**
+ * The files below `root`. Another test's upload may remove a directory while the walk is in it
+ * (storage prunes empty directories), so a vanished directory means: walk again.
+ */
+async function storedFilesBelow(root: string, attempts = 5): Promise<string[]> {
+  try {
+    return (await readdir(root, { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile())
+      .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempts <= 1) throw error;
+    return storedFilesBelow(root, attempts - 1);
+  }
 }

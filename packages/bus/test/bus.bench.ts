@@ -21,7 +21,8 @@ Two measurements per broker, each for the bus and for the raw client, in one run
   paced  messages offered at half the slower burst rate: publish-to-consume latency
          without a backlog
 
-  --messages N   messages per case (default 2000, at most 100000)
+  --messages N   messages per case (default 20000, at most 100000; a few thousand are too
+                 few: run-to-run noise then outweighs the difference measured)
   --window N     publishes in flight at once in the burst (default 32)
   --prefetch N   RabbitMQ consumer prefetch, bus and raw alike (default 16, as AMQP_PREFETCH)
   --transport    which broker to measure (default all)
@@ -283,7 +284,7 @@ async function compareBoth(
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      messages: { type: 'string', default: '2000' },
+      messages: { type: 'string', default: '20000' },
       window: { type: 'string', default: '32' },
       prefetch: { type: 'string', default: '16' },
       transport: { type: 'string', default: 'all' },
@@ -294,7 +295,7 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const messages = Math.min(Math.max(Number(values.messages) || 2000, 1), 100_000);
+  const messages = Math.min(Math.max(Number(values.messages) || 20_000, 1), 100_000);
   const window = Math.max(Number(values.window) || 32, 1);
   prefetch = Math.max(Number(values.prefetch) || 16, 1);
   console.log(`${messages} messages, ${window} publishes in flight, Node ${process.version}`);

@@ -146,6 +146,36 @@ describe('extraction of encrypted PDFs', () => {
   });
 });
 
+describe('extraction of several PDFs at once in one process', () => {
+  const extractor = createTestExtractor();
+
+  afterAll(() => extractor.close());
+
+  const input = (bytes: Buffer) => ({ bytes, mimeType: 'application/pdf', filename: 'a.pdf' });
+
+  // pdf.js 5.4.624 kept one page count for the whole process: a one-page PDF opened while a
+  // longer one was being read page by page made the longer one's next page fail with
+  // 'Invalid page request', and the document ended as corrupt.
+  test('when one-page PDFs are opened while a long PDF is read page by page, then every page is read', async () => {
+    const lines = Array.from({ length: 60 }, (_, page) => `Long document page ${page + 1}`);
+    const long = await textPdf(lines);
+    const short = await textPdf(['Only page']);
+
+    const readShortOnes = async () => {
+      const texts: string[] = [];
+      for (let i = 0; i < 10; i++) texts.push((await extractor.extract(input(short))).text);
+      return texts;
+    };
+    const [longResult, shortTexts] = await Promise.all([
+      extractor.extract(input(long)),
+      readShortOnes(),
+    ]);
+
+    expect(longResult.pages.map((page) => page.text)).toEqual(lines);
+    expect(shortTexts).toEqual(Array.from({ length: 10 }, () => 'Only page'));
+  });
+});
+
 describe.each(ENGINES)('extraction of PDFs (%s)', (engine) => {
   const extractor = createTestExtractor({ engine });
 

@@ -99,7 +99,12 @@ export function createDocumentCreatedConsumer(deps: OcrConsumerDeps) {
     );
     outcomes.inc({ outcome: 'failed' });
     failures.inc({ reason: reason.reason, scope: 'document' });
-    logger.warn('ocr failed', { document_id: job.documentId, reason: reason.reason, attempts: n });
+    logger.warn('ocr failed', {
+      document_id: job.documentId,
+      reason: reason.reason,
+      error: reason.message,
+      attempts: n,
+    });
   };
 
   const publishStarted = (job: OcrJob, attempt: number, pageCount?: number) =>

@@ -145,7 +145,12 @@ export function createPageRequestedConsumer(deps: PageConsumerDeps) {
 
       await bus.publish(pageFailed(envelope, failure, delivery.attempt));
       failures.inc({ reason: failure.reason, scope: 'page' });
-      logger.warn('ocr page failed', { document_id, page, reason: failure.reason });
+      logger.warn('ocr page failed', {
+        document_id,
+        page,
+        reason: failure.reason,
+        error: failure.message,
+      });
       return failure.retry
         ? { kind: 'dead-letter', reason: `${failure.reason}: ${failure.message}` }
         : { kind: 'done' };

@@ -108,7 +108,7 @@ describe('when a multi-page scan is uploaded to two ocr-worker replicas', () => 
       { text: 'Page 4 dolphin marker' },
       ...scannedPages(6).slice(4),
     ]);
-    document = await uploadOk(original, 'six-pages.pdf');
+    document = await uploadOk(original, 'sechs Seiten – Prüfung.pdf');
     document = await waitForOcr(user, document.id, 240_000);
   }, 300_000);
 
@@ -132,10 +132,14 @@ describe('when a multi-page scan is uploaded to two ocr-worker replicas', () => 
     expect(progress).toEqual([1, 2, 3, 5, 6].map((page) => ({ level: 'info', page, pages: 6 })));
   });
 
-  it('then a searchable archive PDF with every page is served and the original is unchanged', async () => {
+  it('then a searchable archive PDF with every page is served under an ASCII-safe name and the original is unchanged', async () => {
     const archive = await user.request('GET', `/api/documents/${document.id}/archive`);
     expect(archive.status).toBe(200);
     expect(archive.headers.get('content-type')).toBe('application/pdf');
+    expect(archive.headers.get('content-disposition')).toBe(
+      'attachment; filename="sechs_Seiten_Prufung.searchable.pdf"; ' +
+        `filename*=UTF-8''${encodeURIComponent('sechs Seiten – Prüfung.searchable.pdf')}`,
+    );
     const pdf = await PDFDocument.load(Buffer.from(await archive.arrayBuffer()));
     expect(pdf.getPageCount()).toBe(6);
 

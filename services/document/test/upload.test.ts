@@ -318,6 +318,26 @@ describe('uploading and downloading documents', () => {
     );
   });
 
+  it.each([
+    ['收据.png', 'document.png'],
+    ['Prüfung – März.png', 'Prufung_Marz.png'],
+    ['__scan__.png', 'scan.png'],
+  ])(
+    'when %s is downloaded, then the plain filename is %s and filename* keeps the name',
+    async (name, ascii) => {
+      const user = newUser();
+      const document = await uploadDocument(harness, user, { bytes: pngBytes(), filename: name });
+
+      const response = await call(harness, user, 'GET', `/api/documents/${document.id}/download`);
+      await response.arrayBuffer();
+
+      expect(document.filename).toBe(ascii);
+      expect(response.headers.get('content-disposition')).toBe(
+        `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`,
+      );
+    },
+  );
+
   it('when the ocr-worker fetches the internal file route, then it needs only the token', async () => {
     const bytes = pdfBytes();
     const document = await uploadDocument(harness, newUser(), { bytes, filename: 'x.pdf' });

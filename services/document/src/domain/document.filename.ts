@@ -15,16 +15,25 @@ export function originalFilename(raw: string | undefined): string {
 
 /**
  * The stored name: ASCII letters, digits, `.`, `-` and `_` only, so it is safe as a storage
- * key segment and on any file system. The extension is kept.
+ * key segment, on any file system and as the plain `filename` of a download. Accents are
+ * dropped (`café` → `cafe`); a name with no ASCII left (`收据.png`) becomes `document.png`.
+ * The extension is kept.
  */
 export function safeFilename(original: string): string {
-  const ascii = original.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
-  const safe = ascii
+  const extension = path.extname(original);
+  const stem = asciiPart(extension ? original.slice(0, -extension.length) : original);
+  const suffix = asciiPart(extension.slice(1));
+  const name = suffix ? `${stem || FALLBACK_NAME}.${suffix}` : stem || FALLBACK_NAME;
+  return name.slice(-MAX_NAME_LENGTH);
+}
+
+function asciiPart(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
     .replace(/[^A-Za-z0-9._-]+/g, '_')
     .replace(/_+/g, '_')
-    .replace(/^[._]+/, '')
-    .slice(-MAX_NAME_LENGTH);
-  return safe || FALLBACK_NAME;
+    .replace(/^[._]+|[._]+$/g, '');
 }
 
 /** The default title: the original name without its extension. */

@@ -4,7 +4,17 @@ import type { Request, Response } from 'express';
 import parseRange from 'range-parser';
 import { AppError } from '@readur/errors';
 import type { ByteRange } from '@readur/storage';
+import { safeFilename } from '../domain/document.filename';
 import type { DocumentFile } from '../domain/document.usecases';
+
+/**
+ * `attachment` with a plain ASCII `filename` (the fallback) and, when the name is anything
+ * else, RFC 5987 `filename*`, so a name in any language survives and no raw non-ASCII byte
+ * reaches the header.
+ */
+export function attachmentDisposition(name: string, fallback = safeFilename(name)): string {
+  return contentDisposition(name, { fallback });
+}
 
 /**
  * Streams stored bytes (all of them, or the one range asked for: 206) with their sniffed type
@@ -26,7 +36,7 @@ export async function sendDocumentFile(res: Response, file: DocumentFile): Promi
   res.setHeader('Content-Type', document.mime_type);
   res.setHeader(
     'Content-Disposition',
-    contentDisposition(document.original_filename, { fallback: document.filename }),
+    attachmentDisposition(document.original_filename, document.filename),
   );
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Cache-Control', 'private, no-store');

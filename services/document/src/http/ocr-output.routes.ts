@@ -1,5 +1,4 @@
 import { pipeline } from 'node:stream/promises';
-import contentDisposition from 'content-disposition';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { identityOf, parseInput } from '@readur/http';
@@ -14,6 +13,7 @@ import {
   storeThumbnail,
   type DerivedFile,
 } from '../domain/ocr-output.usecases';
+import { attachmentDisposition } from './file.response';
 
 const callerOf = (req: Request): Caller => ({
   userId: identityOf(req).userId,
@@ -28,7 +28,7 @@ async function sendDerived(res: Response, file: DerivedFile): Promise<void> {
   res.status(200);
   res.setHeader('Content-Type', file.contentType);
   if (file.size !== undefined) res.setHeader('Content-Length', String(file.size));
-  if (file.filename) res.setHeader('Content-Disposition', contentDisposition(file.filename));
+  if (file.filename) res.setHeader('Content-Disposition', attachmentDisposition(file.filename));
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Cache-Control', 'private, max-age=300');
   try {

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { SERVICE_CONFIGS } from './config-shapes';
 
@@ -55,5 +56,46 @@ describe('--help of every command-line entry (the compiled dist/ of `pnpm run bu
     expect(String(failure?.stderr)).toContain(
       "--ocr-workers takes a whole number from 1 to 32, not 'abc'",
     );
+  });
+
+  describe('when a port of the fixed-port stack is already taken', () => {
+    /** Holds `port` on 127.0.0.1 while the launcher starts (with PROMETHEUS_ENABLED=false). */
+    async function launchWhileHeld(port: number, args: string[] = []) {
+      const holder = net.createServer();
+      await new Promise<void>((resolve, reject) => {
+        holder.once('error', reject);
+        holder.listen(port, '127.0.0.1', resolve);
+      });
+      try {
+        return await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+          execFile(
+            process.execPath,
+            [path.join(root, 'packages/stack/dist/cli.js'), ...args],
+            { timeout: 30_000, env: { PATH: process.env.PATH ?? '', PROMETHEUS_ENABLED: 'false' } },
+            (error, _stdout, stderr) =>
+              resolve({ code: error ? ((error.code as number | undefined) ?? null) : 0, stderr }),
+          );
+        });
+      } finally {
+        await new Promise((resolve) => holder.close(resolve));
+      }
+    }
+
+    it('then a taken service port stops it before anything starts, with the hint to stop the other stack', async () => {
+      const result = await launchWhileHeld(8082);
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('port 8082 (document) already in use');
+      expect(result.stderr).toContain('Stop it first (only the gateway port can be moved');
+    });
+
+    it('then a taken gateway port alone gets the hint to pick another with --port', async () => {
+      const result = await launchWhileHeld(8080);
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(
+        'port 8080 (gateway) already in use: choose another gateway port with --port',
+      );
+    });
   });
 });

@@ -72,9 +72,13 @@ async function assertPortsFree(ports: Record<string, number>, metrics: boolean):
   const taken = [];
   for (const entry of wanted) if (await portTaken(entry.port)) taken.push(entry);
   if (taken.length === 0) return;
+  const onlyGateway = taken.every(({ name }) => name === 'gateway');
   throw new Error(
     `port${taken.length > 1 ? 's' : ''} ${taken.map(({ name, port }) => `${port} (${name})`).join(', ')} ` +
-      'already in use: is another Readur stack running? Stop it, or use --port for the gateway',
+      (onlyGateway
+        ? 'already in use: choose another gateway port with --port'
+        : 'already in use: is another Readur stack running? Stop it first (only the gateway ' +
+          'port can be moved, with --port)'),
   );
 }
 

@@ -82,6 +82,10 @@ async function assertPortsFree(ports: Record<string, number>, metrics: boolean):
   );
 }
 
+/**
+ * The ports of the stack. A random-port stack takes each one just before its service starts
+ * (see `start`), so a port is free for as short a time as possible; until then it is 0.
+ */
 async function pickPorts(options: StackOptions) {
   if (!options.randomPorts) {
     const ports = { ...DEFAULT_PORTS, gateway: options.gatewayPort ?? DEFAULT_PORTS.gateway };
@@ -89,14 +93,17 @@ async function pickPorts(options: StackOptions) {
     return ports;
   }
   return {
-    gateway: options.gatewayPort || (await freePort()),
-    auth: await freePort(),
-    document: await freePort(),
+    gateway: options.gatewayPort ?? 0,
+    auth: 0,
+    document: 0,
     ocr: 0,
-    webhook: await freePort(),
-    sync: await freePort(),
+    webhook: 0,
+    sync: 0,
   };
 }
+
+/** Attempts at starting a service of a random-port stack whose port another process took. */
+const RANDOM_PORT_ATTEMPTS = 3;
 
 /**
  * Starts auth, document, ocr-worker(s) and the gateway as child processes from their
@@ -126,7 +133,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const started: ServiceProcess[] = [];
   const metricsUrls: Record<string, string> = {};
 
-  const start = async (
+  const startOnce = async (
     name: string,
     service: string,
     env: Record<string, string>,
@@ -137,82 +144,87 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const child = spawnService(
       name,
       script(service),
-      { ...common, ...env, ...(metricsPort ? { PROMETHEUS_PORT: metricsPort } : {}) },
+      {
+        ...common,
+        ...env,
+        PORT: String(port),
+        ...(metricsPort ? { PROMETHEUS_PORT: metricsPort } : {}),
+      },
       url(port),
       options.output,
     );
     started.push(child);
+    try {
+      await waitUntilReady(child, '/api/health/ready');
+    } catch (error) {
+      started.splice(started.indexOf(child), 1);
+      await child.stop(5_000);
+      throw error;
+    }
     if (common.PROMETHEUS_ENABLED === 'true' && metricsPort) {
       metricsUrls[name] = `${url(Number(metricsPort))}/metrics`;
     }
-    await waitUntilReady(child, '/api/health/ready');
     return child;
+  };
+
+  /**
+   * Starts one service on `ports[key]`. In a random-port stack the port is taken only now, and
+   * a service that dies before it is ready (another process took the port in between: parallel
+   * test stacks do) is started again on another one. `env` is read after the port is known.
+   */
+  const start = async (
+    name: string,
+    service: string,
+    key: keyof typeof ports,
+    env: () => Record<string, string>,
+  ) => {
+    // A port the caller chose is kept, whatever happens.
+    const random = options.randomPorts === true && !(key === 'gateway' && options.gatewayPort);
+    for (let attempt = 1; ; attempt += 1) {
+      if (random) ports[key] = await freePort();
+      try {
+        return await startOnce(name, service, env(), ports[key]);
+      } catch (error) {
+        if (!random || attempt >= RANDOM_PORT_ATTEMPTS) throw error;
+      }
+    }
   };
 
   let workerCount = 0;
   const addOcrWorker = async (env: Record<string, string> = {}) => {
     workerCount += 1;
-    const port = options.randomPorts ? await freePort() : ports.ocr + (workerCount - 1) * 10;
-    return start(
-      `ocr-worker-${workerCount}`,
-      'ocr-worker',
-      {
-        PORT: String(port),
-        PROMETHEUS_PORT: String(9103 + (workerCount - 1) * 10),
-        DOCUMENT_SERVICE_URL: url(ports.document),
-        ...env,
-      },
-      port,
-    );
+    const index = workerCount - 1;
+    if (!options.randomPorts) ports.ocr = DEFAULT_PORTS.ocr + index * 10;
+    return start(`ocr-worker-${workerCount}`, 'ocr-worker', 'ocr', () => ({
+      PROMETHEUS_PORT: String(9103 + index * 10),
+      DOCUMENT_SERVICE_URL: url(ports.document),
+      ...env,
+    }));
   };
 
   try {
-    await start('auth', 'auth', { PORT: String(ports.auth), PROMETHEUS_PORT: '9101' }, ports.auth);
-    await start(
-      'document',
-      'document',
-      {
-        PORT: String(ports.document),
-        PROMETHEUS_PORT: '9102',
-        STORAGE_PATH: options.storagePath ?? path.join(root, '.data', 'documents'),
-      },
-      ports.document,
-    );
+    await start('auth', 'auth', 'auth', () => ({ PROMETHEUS_PORT: '9101' }));
+    await start('document', 'document', 'document', () => ({
+      PROMETHEUS_PORT: '9102',
+      STORAGE_PATH: options.storagePath ?? path.join(root, '.data', 'documents'),
+    }));
     for (let i = 0; i < (options.ocrWorkers ?? 1); i += 1) await addOcrWorker();
-    await start(
-      'webhook-dispatcher',
-      'webhook-dispatcher',
-      {
-        PORT: String(ports.webhook),
-        PROMETHEUS_PORT: '9104',
-        WEBHOOK_ENCRYPTION_KEY: webhookEncryptionKey(root, options.randomPorts === true),
-      },
-      ports.webhook,
-    );
-    await start(
-      'sync',
-      'sync',
-      {
-        PORT: String(ports.sync),
-        PROMETHEUS_PORT: '9105',
-        DOCUMENT_SERVICE_URL: url(ports.document),
-        SYNC_ENCRYPTION_KEY: syncEncryptionKey(root, options.randomPorts === true),
-      },
-      ports.sync,
-    );
-    await start(
-      'gateway',
-      'gateway',
-      {
-        PORT: String(ports.gateway),
-        PROMETHEUS_PORT: '9100',
-        AUTH_SERVICE_URL: url(ports.auth),
-        DOCUMENT_SERVICE_URL: url(ports.document),
-        WEBHOOK_SERVICE_URL: url(ports.webhook),
-        SYNC_SERVICE_URL: url(ports.sync),
-      },
-      ports.gateway,
-    );
+    await start('webhook-dispatcher', 'webhook-dispatcher', 'webhook', () => ({
+      PROMETHEUS_PORT: '9104',
+      WEBHOOK_ENCRYPTION_KEY: webhookEncryptionKey(root, options.randomPorts === true),
+    }));
+    await start('sync', 'sync', 'sync', () => ({
+      PROMETHEUS_PORT: '9105',
+      DOCUMENT_SERVICE_URL: url(ports.document),
+      SYNC_ENCRYPTION_KEY: syncEncryptionKey(root, options.randomPorts === true),
+    }));
+    await start('gateway', 'gateway', 'gateway', () => ({
+      PROMETHEUS_PORT: '9100',
+      AUTH_SERVICE_URL: url(ports.auth),
+      DOCUMENT_SERVICE_URL: url(ports.document),
+      WEBHOOK_SERVICE_URL: url(ports.webhook),
+      SYNC_SERVICE_URL: url(ports.sync),
+    }));
   } catch (error) {
     await Promise.all(started.map((child) => child.stop(5_000)));
     throw error;

@@ -13,6 +13,7 @@ import {
   exifRotatedJpeg,
   multiPageTiff,
   textPng,
+  twoColumnPng,
 } from './support/fixture.factory';
 
 describe.each(ENGINES)('extraction of images (%s)', (engine) => {
@@ -33,6 +34,36 @@ describe.each(ENGINES)('extraction of images (%s)', (engine) => {
     expect(result.pages[0]).toMatchObject({ page: 1, method: 'ocr' });
     expect(result.confidence).toBeGreaterThan(70);
     expect(result.wordCount).toBe(10);
+  });
+
+  test('when a page has a two-line heading over two columns, then every line is read, column by column', async () => {
+    // Eight lines a column: with fewer, tesseract takes the two columns for rows of a table.
+    const left = [
+      'Orchards bloom early in the valley when',
+      'winters stay mild and the frost leaves',
+      'before the middle of March and bees',
+      'arrive soon after the first long thaw',
+      'growers prune their trees in February',
+      'and sell the first cherries in June',
+      'while apples wait until the autumn',
+      'when the nights grow cold again',
+    ];
+    const right = [
+      'Harbours grow quiet along the coast once',
+      'the fishing boats leave before dawn for',
+      'the northern banks where cod gather in',
+      'the cold water that spring brings down',
+      'crews return late on the evening tide',
+      'and unload their catch by lamplight',
+      'before the market opens at six',
+      'and buyers bid for the best boxes',
+    ];
+    const png = await twoColumnPng(['The Garden Almanac', 'Spring Planting Guide'], left, right);
+
+    const result = await extract(png, 'image/png');
+
+    expectInOrder(result.text, ['the garden almanac', 'spring planting guide']);
+    expectInOrder(result.text, [...left, ...right].map(loose));
   });
 
   test('when a JPEG carries EXIF orientation 6, then it is turned upright before OCR', async () => {

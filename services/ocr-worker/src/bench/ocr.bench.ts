@@ -10,12 +10,13 @@ import { createWorker, OEM } from 'tesseract.js';
 import { Extractor } from '../domain';
 import { prepareImage } from '../domain/image.extractor';
 import { buildLanguageCatalog } from '../domain/language.loader';
+import { PAGE_LAYOUT } from '../domain/ocr.engine';
 
 const HELP = `Usage: node services/ocr-worker/dist/bench/ocr.bench.js [--runs N] [--help]
 
 Measures OCR of one dense A4 page rendered at 300 dpi, single-threaded:
   1. the whole extraction pipeline (Extractor, concurrency 1, image/png input)
-  2. tesseract.js recognize() alone on the same prepared grayscale PNG
+  2. tesseract.js recognize() alone on the same prepared grayscale PNG, same page layout settings
   3. the tesseract command line (OMP_THREAD_LIMIT=1), if installed
 and prints seconds per page and the pipeline's overhead over recognize() alone.
 Each method runs once to warm up, then --runs times (default 3); the median is reported.
@@ -77,6 +78,8 @@ async function benchTesseractJs(prepared: Buffer, runs: number): Promise<number>
     gzip: languages.gzip,
   });
   try {
+    // The page layout settings the pipeline's engine uses, so only the pipeline differs.
+    await worker.setParameters(PAGE_LAYOUT);
     return await timeRuns(runs, () => worker.recognize(prepared));
   } finally {
     await worker.terminate();

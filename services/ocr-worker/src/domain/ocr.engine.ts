@@ -1,13 +1,23 @@
 import path from 'node:path';
 
-import { createWorker, OEM, type Worker } from 'tesseract.js';
+import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
 
 import { ExtractionError } from './extraction.errors';
+import { lineTurnOf } from './line.direction';
 import { buildLanguageCatalog, checkLanguages, type LanguageCatalog } from './language.loader';
 
 import type { OcrOutput, Orientation, RecognizeOptions, TextRecognizer } from './recognizer.types';
 
 export type { OcrOutput, Orientation, RecognizeOptions, TextRecognizer } from './recognizer.types';
+
+/**
+ * Page layout as the tesseract-cli engine reads it. Fully automatic segmentation, as the
+ * `tesseract` command line uses: the library's own default treats a page as one uniform block
+ * of text, which dropped a page's second heading line and read two columns across, line by
+ * line. Sideways lines are not read as vertical text: such a page is turned upright instead
+ * (orientation.corrector), so the reported rotation, thumbnail and archive agree.
+ */
+export const PAGE_LAYOUT = { tessedit_pageseg_mode: PSM.AUTO, textord_tabfind_vertical_text: '0' };
 
 /** Settings of an OCR engine pool. */
 export interface OcrEngineOptions {
@@ -93,14 +103,19 @@ export class OcrEngine implements TextRecognizer {
     const slot = await this.acquire(wanted);
     try {
       const worker = await this.workerOf(slot, wanted);
-      const output = { text: true, pdf: options.pdf === true };
+      const output = { text: true, tsv: true, pdf: options.pdf === true };
       const { data } = await this.guard(
         slot,
         worker.recognize(image, {}, output),
         'OCR of one page',
       );
       const pdf = options.pdf && data.pdf ? Buffer.from(data.pdf) : undefined;
-      return { text: data.text, confidence: data.confidence, ...(pdf ? { pdf } : {}) };
+      return {
+        text: data.text,
+        confidence: data.confidence,
+        lineTurn: lineTurnOf(data.tsv ?? ''),
+        ...(pdf ? { pdf } : {}),
+      };
     } finally {
       this.release(slot);
     }
@@ -160,18 +175,21 @@ export class OcrEngine implements TextRecognizer {
   }
 
   private async workerOf(slot: Slot, languages: string): Promise<Worker> {
-    const worker = await this.start(slot, () =>
-      createWorker(languages, OEM.LSTM_ONLY, {
+    const worker = await this.start(slot, async () => {
+      const created = await createWorker(languages, OEM.LSTM_ONLY, {
         langPath: this.catalog.langPath,
         gzip: this.catalog.gzip,
         cacheMethod: 'none',
         // Without a handler tesseract.js rethrows worker errors where nobody can catch them.
         errorHandler: () => undefined,
-      }),
-    );
+      });
+      await created.setParameters(PAGE_LAYOUT);
+      return created;
+    });
     if (slot.languages === undefined) slot.languages = languages;
     if (slot.languages !== languages) {
       await this.guard(slot, worker.reinitialize(languages, OEM.LSTM_ONLY), 'Switching languages');
+      await worker.setParameters(PAGE_LAYOUT);
       slot.languages = languages;
     }
     return worker;

@@ -42,8 +42,12 @@ export async function recognizeUpright(
   options: RecognizeOptions = {},
 ): Promise<UprightOcrOutput> {
   const asIs = await ocr.recognize(image, languages, options);
-  if (asIs.text.trim().length === 0 || asIs.confidence >= UPRIGHT_CONFIDENCE) {
-    return { ...asIs, rotation: 0 };
+  if (asIs.text.trim().length === 0) return { ...asIs, rotation: 0 };
+  if (asIs.confidence >= UPRIGHT_CONFIDENCE) {
+    // Read well, but maybe along lines running down the page: layout analysis follows a page
+    // lying on its side. It is turned upright and read again, so thumbnail and archive agree.
+    if (!asIs.lineTurn) return { ...asIs, rotation: 0 };
+    return readTurned(ocr, image, asIs, asIs.lineTurn, languages, options);
   }
 
   const orientation = await ocr.detectOrientation(image);
@@ -51,11 +55,23 @@ export async function recognizeUpright(
     return { ...asIs, rotation: 0 };
   }
 
-  const turned = await turn(image, orientation.degrees);
+  return readTurned(ocr, image, asIs, orientation.degrees, languages, options);
+}
+
+/** Reads the image turned by `degrees`; the better of that and `asIs` wins. */
+async function readTurned(
+  ocr: TextRecognizer,
+  image: Buffer,
+  asIs: OcrOutput,
+  degrees: 90 | 180 | 270,
+  languages: string | undefined,
+  options: RecognizeOptions,
+): Promise<UprightOcrOutput> {
+  const turned = await turn(image, degrees);
   if (!turned) return { ...asIs, rotation: 0 };
 
   const upright = await ocr.recognize(turned, languages, options);
-  return upright.confidence > asIs.confidence
-    ? { ...upright, rotation: orientation.degrees }
+  return upright.confidence >= asIs.confidence
+    ? { ...upright, rotation: degrees }
     : { ...asIs, rotation: 0 };
 }

@@ -1,3 +1,5 @@
+import type { LineTurn } from './line.direction';
+
 /** What OCR found on one image. */
 export interface OcrOutput {
   text: string;
@@ -5,6 +7,11 @@ export interface OcrOutput {
   confidence: number;
   /** The page as a searchable PDF (the image plus an invisible text layer), when asked for. */
   pdf?: Buffer;
+  /**
+   * The clockwise turn that would make the lines found horizontal: 90 or 270 when the page
+   * was read while lying on its side. Not set by engines that do not report line directions.
+   */
+  lineTurn?: LineTurn;
 }
 
 /** What orientation detection found: turning the image clockwise by `degrees` makes it upright. */

@@ -6,6 +6,7 @@ import path from 'node:path';
 
 import { describeCause, ExtractionError } from './extraction.errors';
 import { buildLanguageCatalog, checkLanguages, type LanguageCatalog } from './language.loader';
+import { lineTurnOf } from './line.direction';
 import type { OcrOutput, Orientation, RecognizeOptions, TextRecognizer } from './recognizer.types';
 
 /** Settings of the command-line engine. */
@@ -123,7 +124,12 @@ export class TesseractCliEngine implements TextRecognizer {
         readFile(`${base}.tsv`, 'utf8'),
       ]);
       const pdf = options.pdf ? await readFile(`${base}.pdf`) : undefined;
-      return { text, confidence: meanWordConfidence(tsv), ...(pdf ? { pdf } : {}) };
+      return {
+        text,
+        confidence: meanWordConfidence(tsv),
+        lineTurn: lineTurnOf(tsv),
+        ...(pdf ? { pdf } : {}),
+      };
     });
   }
 

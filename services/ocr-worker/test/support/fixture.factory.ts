@@ -23,6 +23,31 @@ export function textPng(lines: string[], fontSize = 48): Promise<Buffer> {
   return sharp(Buffer.from(svg)).png().toBuffer();
 }
 
+/**
+ * A page laid out as brochures and letters are: two heading lines in large type above body
+ * text in two columns. Read as one block, the second heading line was lost and the columns
+ * were read across.
+ */
+export function twoColumnPng(headings: string[], left: string[], right: string[]): Promise<Buffer> {
+  const width = 2000;
+  const headingSize = 72;
+  const bodySize = 40;
+  const bodyTop = headingSize * 1.4 * headings.length + 160;
+  const text = (x: number, y: number, size: number, line: string) =>
+    `<text x="${x}" y="${y}" font-family="serif" font-size="${size}">${escapeXml(line)}</text>`;
+  const texts = [
+    ...headings.map((line, row) => text(300, 120 + row * headingSize * 1.4, headingSize, line)),
+    ...left.map((line, row) => text(60, bodyTop + row * bodySize * 1.6, bodySize, line)),
+    ...right.map((line, row) => text(1060, bodyTop + row * bodySize * 1.6, bodySize, line)),
+  ];
+  const height = Math.ceil(bodyTop + Math.max(left.length, right.length) * bodySize * 1.6 + 100);
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
+    `<rect width="100%" height="100%" fill="white"/>${texts.join('')}</svg>`;
+
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
 /** A white page with nothing on it. */
 export function blankPng(width = 1240, height = 1754): Promise<Buffer> {
   const white = { r: 255, g: 255, b: 255 };

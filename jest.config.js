@@ -1,4 +1,6 @@
 /** Jest runs the TypeScript sources directly; type errors are caught by `pnpm typecheck`. */
+const fs = require('node:fs');
+const path = require('node:path');
 
 /**
  * Suites that stop and start the shared RabbitMQ (`rabbitmqctl stop_app`) to prove nothing is
@@ -9,6 +11,20 @@ const BROKER_RESTARTS = [
   '<rootDir>/packages/bus/test/bus.contract.test.ts',
   '<rootDir>/services/webhook-dispatcher/test/resilience.test.ts',
 ];
+
+/**
+ * Suites that read nothing but the real documents beside the repository (`../shared/corpus`,
+ * see its MANIFEST.tsv; CI has it). Where it is absent they are left out and that is said.
+ */
+const CORPUS = path.resolve(__dirname, '../shared/corpus');
+const CORPUS_SUITES = [
+  '<rootDir>/services/ocr-worker/test/corpus.test.ts',
+  '<rootDir>/services/document/test/search.corpus.test.ts',
+];
+const corpusPresent = fs.existsSync(path.join(CORPUS, 'MANIFEST.tsv'));
+if (!corpusPresent) {
+  console.warn(`corpus not found at ${CORPUS}: ${CORPUS_SUITES.join(', ')} did not run`);
+}
 
 const common = {
   testEnvironment: 'node',
@@ -30,7 +46,11 @@ module.exports = {
       ...common,
       displayName: 'parallel',
       testMatch: ['**/test/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', ...BROKER_RESTARTS],
+      testPathIgnorePatterns: [
+        '/node_modules/',
+        ...BROKER_RESTARTS,
+        ...(corpusPresent ? [] : CORPUS_SUITES),
+      ],
     },
     {
       ...common,

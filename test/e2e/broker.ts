@@ -2,12 +2,6 @@ import amqp from 'amqplib';
 import { decodeEnvelope, type AnyEnvelope } from '@readur/contracts';
 import { amqpUrl } from '@readur/testkit';
 
-/** Every event published on a stack's exchange, as the broker carried it. */
-export interface ExchangeListener {
-  events: AnyEnvelope[];
-  close(): Promise<void>;
-}
-
 /** A message waiting on a queue: the event it carries and the headers the bus set on it. */
 export interface QueuedMessage {
   envelope: AnyEnvelope;
@@ -18,28 +12,6 @@ function decode(content: Buffer): AnyEnvelope {
   const parsed = decodeEnvelope(content);
   if (!parsed.ok) throw new Error(`invalid event on the broker: ${parsed.error}`);
   return parsed.envelope;
-}
-
-/** Listens to `exchange` through a temporary exclusive queue bound to every event. */
-export async function listenToExchange(exchange: string): Promise<ExchangeListener> {
-  const connection = await amqp.connect(amqpUrl());
-  const channel = await connection.createChannel();
-  await channel.assertExchange(exchange, 'topic', { durable: true });
-  const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
-  await channel.bindQueue(queue, exchange, '#');
-
-  const events: AnyEnvelope[] = [];
-  await channel.consume(queue, (message) => message && events.push(decode(message.content)), {
-    noAck: true,
-  });
-
-  return {
-    events,
-    close: async () => {
-      await channel.close();
-      await connection.close();
-    },
-  };
 }
 
 /**

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { AnyEnvelope } from '@readur/contracts';
 import { dropDatabase, startStack, type Stack } from '@readur/stack';
 import { delay, waitFor } from '@readur/testkit';
-import { listenToExchange, type ExchangeListener } from './broker';
+import { listenToExchange, type ExchangeListener } from '@readur/testkit';
 import { CORPUS, normalise, signUp, waitForOcr, type ApiUser, type DocumentJson } from './client';
 import { denseLines, textImage } from './fixtures';
 

@@ -106,3 +106,5 @@ export async function waitFor<T>(
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+export { listenToExchange, type ExchangeListener } from './exchange.listener';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EVENT } from '@readur/contracts';
 import { GOOD_PASSWORD, newUsername } from './support/auth.fixture';
-import { listenToExchange, type EventListener } from './support/event.listener';
+import { listenToExchange, type ExchangeListener } from '@readur/testkit';
 import {
   ADMIN,
   call,
@@ -14,7 +14,7 @@ import {
 let stack: IdentityStack;
 let gw: string;
 let admin: SignedIn;
-let listener: EventListener;
+let listener: ExchangeListener;
 
 beforeAll(async () => {
   stack = await startIdentityStack('auth_account_test');

@@ -1,6 +1,7 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@readur/testkit';
-import { deleteExchange, listenToExchange, type EventListener } from './support/event.listener';
+import { listenToExchange, type ExchangeListener } from '@readur/testkit';
+import { deleteExchange } from './support/event.listener';
 import {
   GOOD_PASSWORD,
   INTERNAL_TOKEN,
@@ -15,7 +16,7 @@ const anyString = expect.any(String) as string;
 const exchange = uniqueName('auth_test');
 let database: TestDatabase;
 let auth: TestAuthService;
-let listener: EventListener;
+let listener: ExchangeListener;
 
 beforeAll(async () => {
   database = await createTestDatabase('auth_test');

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import { createEnvelope, EVENT } from '@readur/contracts';
@@ -10,6 +9,7 @@ import type { DocumentDeps } from './document.deps';
 import { documentNotFound, duplicateDocument, emptyFile } from './document.errors';
 import { safeFilename } from './document.filename';
 import type { DocumentRecord } from './document.types';
+import { requestOcrRun } from './ocr-run.usecases';
 import { sniffMimeType } from './mime.sniffer';
 import { stageFile } from './upload.stager';
 import { uploadDocument } from './upload.usecase';
@@ -135,7 +135,8 @@ async function commitVersion(
 
 /**
  * New bytes need new text: a new OCR run replaces any earlier one (whose late events are then
- * ignored) and `ocr.requested` goes out in the same transaction, as for a manual retry.
+ * ignored) and `ocr.requested` goes out in the same transaction, as for a manual retry, in the
+ * languages the document was last read in.
  */
 async function requestOcr(
   trx: Knex.Transaction,
@@ -143,22 +144,5 @@ async function requestOcr(
   correlationId: string | undefined,
 ): Promise<void> {
   const ocrLanguages = await ocrJobRepository.ocrLanguagesOf(trx, document.id);
-  const jobId = randomUUID();
-  await ocrJobRepository.replace(trx, document.id, jobId, 'pending');
-  await ocrJobRepository.requeue(trx, document.id, ocrLanguages);
-  const envelope = createEnvelope(
-    EVENT.ocrRequested,
-    {
-      document_id: document.id,
-      user_id: document.user_id,
-      title: document.title,
-      filename: document.filename,
-      mime_type: document.mime_type,
-      ...(ocrLanguages ? { ocr_languages: ocrLanguages } : {}),
-      job_id: jobId,
-      requested_at: new Date().toISOString(),
-    },
-    { correlationId },
-  );
-  await recordEvent(trx, envelope);
+  await requestOcrRun(trx, document, ocrLanguages, correlationId);
 }

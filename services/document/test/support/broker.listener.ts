@@ -1,66 +1,36 @@
 import amqp from 'amqplib';
-import { decodeEnvelope, type AnyEnvelope, type EventName } from '@readur/contracts';
-import { amqpUrl, waitFor } from '@readur/testkit';
+import type { AnyEnvelope, EventName } from '@readur/contracts';
+import {
+  amqpUrl,
+  listenToExchange as listenTo,
+  waitFor,
+  type ExchangeListener,
+} from '@readur/testkit';
 
-/** Every event seen on a test exchange, through a temporary exclusive queue bound to `#`. */
-export interface BrokerListener {
-  events: AnyEnvelope[];
+/** Every event seen on a test exchange, and a typed wait for one of them. */
+export interface BrokerListener extends ExchangeListener {
   /** Resolves with the first event of that name matching `predicate`. */
   waitForEvent<E extends EventName>(
     event: E,
     predicate?: (envelope: Extract<AnyEnvelope, { event: E }>) => boolean,
   ): Promise<Extract<AnyEnvelope, { event: E }>>;
-  /** Publishes an envelope like the ocr-worker's bus would. */
-  publish(envelope: AnyEnvelope): Promise<void>;
-  close(): Promise<void>;
 }
 
-/** Connects to RabbitMQ, declares `exchange` like the bus does and listens on it. */
+/** Declares `exchange` like the bus does and listens on it (`@readur/testkit`). */
 export async function listenToExchange(exchange: string): Promise<BrokerListener> {
-  const connection = await amqp.connect(amqpUrl());
-  const channel = await connection.createConfirmChannel();
-  await channel.assertExchange(exchange, 'topic', { durable: true });
-  const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
-  await channel.bindQueue(queue, exchange, '#');
-
-  const events: AnyEnvelope[] = [];
-  await channel.consume(
-    queue,
-    (message) => {
-      if (!message) return;
-      const parsed = decodeEnvelope(message.content);
-      if (!parsed.ok) throw new Error(`invalid event on the exchange: ${parsed.error}`);
-      events.push(parsed.envelope);
-    },
-    { noAck: true },
-  );
-
+  const listener = await listenTo(exchange);
   return {
-    events,
+    ...listener,
     waitForEvent: (event, predicate = () => true) =>
       waitFor(
         () =>
-          events.find(
+          listener.events.find(
             (envelope): envelope is Extract<AnyEnvelope, { event: typeof event }> =>
               envelope.event === event &&
               predicate(envelope as Extract<AnyEnvelope, { event: typeof event }>),
           ),
         { description: `${event} on ${exchange}` },
       ),
-    publish: (envelope) =>
-      new Promise((resolve, reject) => {
-        channel.publish(
-          exchange,
-          envelope.event,
-          Buffer.from(JSON.stringify(envelope)),
-          { persistent: true, contentType: 'application/json', messageId: envelope.id },
-          (error: unknown) => (error ? reject(new Error('publish nacked')) : resolve()),
-        );
-      }),
-    close: async () => {
-      await channel.close();
-      await connection.close();
-    },
   };
 }
 

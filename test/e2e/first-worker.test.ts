@@ -1,14 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import amqp from 'amqplib';
-import { dropDatabase, startStack, type Stack } from '@readur/stack';
+import { testStack, type Stack } from '@readur/stack';
 import { normalise, signUp, waitForOcr, type ApiUser, type DocumentJson } from './client';
 
-const runId = `${process.pid}_${Date.now()}`;
-const databaseUrl = `postgres://postgres@127.0.0.1:5432/readur_first_worker_${runId}`;
-const exchange = `readur-first-worker-${runId}`;
-const storagePath = fs.mkdtempSync(path.join(os.tmpdir(), 'readur-first-worker-'));
+const local = testStack('first-worker');
+const { runId, exchange } = local;
 let stack: Stack;
 let user: ApiUser;
 
@@ -29,20 +24,14 @@ async function ocrQueueExists(): Promise<boolean> {
 
 beforeAll(async () => {
   // A brand-new exchange and database, and no ocr-worker has ever run against them.
-  stack = await startStack({
-    randomPorts: true,
-    databaseUrl,
-    exchange,
-    storagePath,
+  stack = await local.start({
     ocrWorkers: 0,
   });
   user = await signUp(stack.gatewayUrl, `first_worker_${runId}`);
 }, 180_000);
 
 afterAll(async () => {
-  await stack?.stop();
-  await dropDatabase(databaseUrl);
-  fs.rmSync(storagePath, { recursive: true, force: true });
+  await local.dispose();
 }, 60_000);
 
 describe('when documents are uploaded before the first ocr-worker ever started', () => {

@@ -1,18 +1,15 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { AnyEnvelope } from '@readur/contracts';
-import { dropDatabase, startStack, type Stack } from '@readur/stack';
+import { testStack, type Stack } from '@readur/stack';
 import { delay, waitFor } from '@readur/testkit';
 import { listenToExchange, type ExchangeListener } from '@readur/testkit';
 import { CORPUS, normalise, signUp, waitForOcr, type ApiUser, type DocumentJson } from './client';
 import { denseLines, textImage } from './fixtures';
 
-const runId = `${process.pid}_${Date.now()}`;
-const databaseUrl = `postgres://postgres@127.0.0.1:5432/readur_e2e_${runId}`;
-const storagePath = fs.mkdtempSync(path.join(os.tmpdir(), 'readur-e2e-'));
-const logFile = path.join(storagePath, 'services.log');
+const local = testStack('e2e');
+const { runId, logFile } = local;
 let stack: Stack;
 let alice: ApiUser;
 let bob: ApiUser;
@@ -70,11 +67,7 @@ async function search(user: ApiUser, query: string): Promise<SearchJson> {
 }
 
 beforeAll(async () => {
-  stack = await startStack({
-    randomPorts: true,
-    databaseUrl,
-    exchange: `readur-e2e-${runId}`,
-    storagePath,
+  stack = await local.start({
     ocrWorkers: 2,
     env: {
       LOG_LEVEL: 'info',
@@ -82,21 +75,15 @@ beforeAll(async () => {
       MAX_UPLOAD_SIZE_MB: '5',
       OCR_RETRY_DELAY_MS: '500',
     },
-    output: (service, line) => fs.appendFileSync(logFile, `${service} ${line}\n`),
   });
-  bus = await listenToExchange(`readur-e2e-${runId}`);
+  bus = await listenToExchange(local.exchange);
   alice = await signUp(stack.gatewayUrl, `alice_${runId}`);
   bob = await signUp(stack.gatewayUrl, `bob_${runId}`);
 }, 120_000);
 
 afterAll(async () => {
   await bus?.close();
-  await stack?.stop();
-  const kept = path.join(os.tmpdir(), `readur-e2e-${runId}.log`);
-  if (fs.existsSync(logFile)) fs.copyFileSync(logFile, kept);
-  console.log(`service logs of this run: ${kept}`);
-  await dropDatabase(databaseUrl);
-  fs.rmSync(storagePath, { recursive: true, force: true });
+  await local.dispose();
 }, 60_000);
 
 describe('when a user uploads a scanned page', () => {

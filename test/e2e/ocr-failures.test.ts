@@ -1,8 +1,5 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { AnyEnvelope } from '@readur/contracts';
-import { dropDatabase, startStack, type ServiceProcess, type Stack } from '@readur/stack';
+import { testStack, type ServiceProcess, type Stack } from '@readur/stack';
 import { waitFor } from '@readur/testkit';
 import { listenToExchange, type ExchangeListener } from '@readur/testkit';
 import { peekQueue } from './broker';
@@ -10,11 +7,8 @@ import { normalise, signUp, waitForOcr, type ApiUser, type DocumentJson } from '
 import { denseLines } from './fixtures';
 import { encryptedPdf, mixedPdf } from './ocr-pages.fixtures';
 
-const runId = `${process.pid}_${Date.now()}`;
-const databaseUrl = `postgres://postgres@127.0.0.1:5432/readur_ocr_failures_${runId}`;
-const exchange = `readur-ocr-failures-${runId}`;
-const storagePath = fs.mkdtempSync(path.join(os.tmpdir(), 'readur-ocr-failures-'));
-const logFile = path.join(storagePath, 'services.log');
+const local = testStack('ocr-failures');
+const { runId, exchange } = local;
 const MAX_ATTEMPTS = 2;
 /** Every JSON log line of every service, parsed. */
 const logs: { service: string; entry: Record<string, unknown> }[] = [];
@@ -82,11 +76,7 @@ async function download(id: string): Promise<Buffer> {
 }
 
 beforeAll(async () => {
-  stack = await startStack({
-    randomPorts: true,
-    databaseUrl,
-    exchange,
-    storagePath,
+  stack = await local.start({
     ocrWorkers: 1,
     metrics: true,
     env: {
@@ -96,7 +86,6 @@ beforeAll(async () => {
       OCR_RETRY_DELAY_MS: '200',
     },
     output: (service, line) => {
-      fs.appendFileSync(logFile, `${service} ${line}\n`);
       if (!line.startsWith('{')) return;
       logs.push({ service, entry: JSON.parse(line) as Record<string, unknown> });
     },
@@ -108,12 +97,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await bus?.close();
-  await stack?.stop();
-  const kept = path.join(os.tmpdir(), `readur-ocr-failures-${runId}.log`);
-  if (fs.existsSync(logFile)) fs.copyFileSync(logFile, kept);
-  console.log(`service logs of this run: ${kept}`);
-  await dropDatabase(databaseUrl);
-  fs.rmSync(storagePath, { recursive: true, force: true });
+  await local.dispose();
 }, 60_000);
 
 describe('when documents are uploaded while no ocr-worker runs', () => {

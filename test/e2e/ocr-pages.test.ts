@@ -1,17 +1,12 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { PDFDocument } from 'pdf-lib';
 import sharp from 'sharp';
-import { dropDatabase, startStack, type ServiceProcess, type Stack } from '@readur/stack';
+import { testStack, type ServiceProcess, type Stack } from '@readur/stack';
 import { normalise, signUp, waitForOcr, type ApiUser, type DocumentJson } from './client';
 import { mixedPdf, PAGE_WORDS, scannedPages } from './ocr-pages.fixtures';
 
-const runId = `${process.pid}_${Date.now()}`;
-const databaseUrl = `postgres://postgres@127.0.0.1:5432/readur_ocr_pages_${runId}`;
-const storagePath = fs.mkdtempSync(path.join(os.tmpdir(), 'readur-ocr-pages-'));
-const logFile = path.join(storagePath, 'services.log');
+const local = testStack('ocr-pages');
+const { runId } = local;
 /** Every output line per service, to see which replica did what. */
 const lines: { service: string; line: string }[] = [];
 let stack: Stack;
@@ -74,28 +69,16 @@ function expectPagesInOrder(ocr: OcrJson, count: number): void {
 }
 
 beforeAll(async () => {
-  stack = await startStack({
-    randomPorts: true,
-    databaseUrl,
-    exchange: `readur-ocr-pages-${runId}`,
-    storagePath,
+  stack = await local.start({
     ocrWorkers: 2,
     env: { LOG_LEVEL: 'info', OCR_CONCURRENCY: '1', OCR_RETRY_DELAY_MS: '500' },
-    output: (service, line) => {
-      lines.push({ service, line });
-      fs.appendFileSync(logFile, `${service} ${line}\n`);
-    },
+    output: (service, line) => lines.push({ service, line }),
   });
   user = await signUp(stack.gatewayUrl, `pages_${runId}`);
 }, 180_000);
 
 afterAll(async () => {
-  await stack?.stop();
-  const kept = path.join(os.tmpdir(), `readur-ocr-pages-${runId}.log`);
-  if (fs.existsSync(logFile)) fs.copyFileSync(logFile, kept);
-  console.log(`service logs of this run: ${kept}`);
-  await dropDatabase(databaseUrl);
-  fs.rmSync(storagePath, { recursive: true, force: true });
+  await local.dispose();
 }, 60_000);
 
 describe('when a multi-page scan is uploaded to two ocr-worker replicas', () => {

@@ -1,16 +1,11 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import amqp from 'amqplib';
 import { PDFDocument } from 'pdf-lib';
-import { dropDatabase, startStack, type ServiceProcess, type Stack } from '@readur/stack';
+import { testStack, type ServiceProcess, type Stack } from '@readur/stack';
 import { normalise, signUp, waitForOcr, type ApiUser, type DocumentJson } from '../e2e/client';
 import { denseLines, textImage } from '../e2e/fixtures';
 
-const runId = `${process.pid}_${Date.now()}`;
-const databaseUrl = `postgres://postgres@127.0.0.1:5432/readur_ops_drain_${runId}`;
-const exchange = `readur-ops-drain-${runId}`;
-const storagePath = fs.mkdtempSync(path.join(os.tmpdir(), 'readur-ops-drain-'));
+const local = testStack('ops-drain');
+const { exchange } = local;
 const PAGES = 3;
 
 interface LogLine {
@@ -118,11 +113,7 @@ async function settledQueueDepths() {
 }
 
 beforeAll(async () => {
-  stack = await startStack({
-    randomPorts: true,
-    databaseUrl,
-    exchange,
-    storagePath,
+  stack = await local.start({
     ocrWorkers: 1,
     // One engine and one unacknowledged message per worker, as k8s/ runs it.
     env: { LOG_LEVEL: 'info', OCR_CONCURRENCY: '1', AMQP_PREFETCH: '1', OCR_RETRY_DELAY_MS: '0' },
@@ -138,9 +129,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await stack?.stop();
-  await dropDatabase(databaseUrl);
-  fs.rmSync(storagePath, { recursive: true, force: true });
+  await local.dispose();
 });
 
 describe('ocr-worker scale-down', () => {

@@ -1,3 +1,4 @@
 export * from './environment';
 export * from './service.process';
 export * from './stack';
+export * from './test.stack';

@@ -1,10 +1,7 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createAmqpBus, type Bus } from '@readur/bus';
 import { createEnvelope, EVENT } from '@readur/contracts';
 import { createLogger } from '@readur/logger';
-import { dropDatabase, startStack, type Stack } from '@readur/stack';
+import { testStack, type Stack } from '@readur/stack';
 import { amqpUrl, waitFor } from '@readur/testkit';
 import { loadGatewayConfig } from '../src/config';
 import { startGateway, type RunningGateway } from '../src/service';
@@ -16,11 +13,8 @@ import {
   type TestLiveClient,
 } from './support/live.client';
 
-const runId = `${process.pid}_${Date.now()}`;
-const exchange = `readur-live-${runId}`;
-const databaseUrl = `postgres://postgres@127.0.0.1:5432/readur_live_${runId}`;
-const storagePath = fs.mkdtempSync(path.join(os.tmpdir(), 'readur-live-'));
-const logFile = path.join(storagePath, 'services.log');
+const local = testStack('live');
+const { runId, exchange } = local;
 const silent = createLogger('live-test', 'silent');
 
 interface User {
@@ -90,13 +84,8 @@ function documentUpdated(user: User, title: string) {
 const forDocument = (id: string) => (message: LiveMessage) => message.data?.document_id === id;
 
 beforeAll(async () => {
-  stack = await startStack({
-    randomPorts: true,
-    databaseUrl,
-    exchange,
-    storagePath,
+  stack = await local.start({
     env: { LOG_LEVEL: 'info', LIVE_MAX_BUFFERED_KB: '256', LIVE_AUTH_TIMEOUT_SECONDS: '2' },
-    output: (service, line) => fs.appendFileSync(logFile, `${service} ${line}\n`),
   });
   const urlOf = (name: string) => stack.services.find((s) => s.name === name)?.url ?? '';
   const replica = (env: Record<string, string> = {}) =>
@@ -134,12 +123,7 @@ afterAll(async () => {
   await publisher?.close();
   await second?.close();
   await beating?.close();
-  await stack?.stop();
-  const kept = path.join(os.tmpdir(), `readur-live-${runId}.log`);
-  if (fs.existsSync(logFile)) fs.copyFileSync(logFile, kept);
-  console.log(`service logs of this run: ${kept}`);
-  await dropDatabase(databaseUrl);
-  fs.rmSync(storagePath, { recursive: true, force: true });
+  await local.dispose();
 }, 60_000);
 
 describe('when users upload while subscribed to live events', () => {

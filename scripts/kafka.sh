@@ -2,10 +2,11 @@
 # A single-node KRaft Kafka broker for tests and development, with no Docker and no download
 # other than Maven Central: `bash scripts/kafka.sh start|stop|status|restart`.
 #
-# The broker's jars are resolved once with Maven into .cache/kafka/<version>/lib. Everything
+# The broker's jars are resolved once with Maven into ~/.cache/readur/kafka/<version>/lib
+# (READUR_CACHE, outside the checkout, so every clone shares one broker). Everything
 # can be moved with environment variables, so a test can run a second, throwaway broker:
 #   KAFKA_VERSION (4.1.1)  KAFKA_PORT (9092)  KAFKA_CONTROLLER_PORT (9093)
-#   KAFKA_HOME (.cache/kafka)  KAFKA_STATE_DIR (<KAFKA_HOME>/broker-<port>)  KAFKA_HEAP (512m)
+#   KAFKA_HOME (<READUR_CACHE>/kafka)  KAFKA_STATE_DIR (<KAFKA_HOME>/broker-<port>)  KAFKA_HEAP (512m)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/apt.sh
@@ -14,7 +15,7 @@ source scripts/lib/apt.sh
 VERSION=${KAFKA_VERSION:-4.1.1}
 PORT=${KAFKA_PORT:-9092}
 CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
-HOME_DIR=${KAFKA_HOME:-$PWD/.cache/kafka}
+HOME_DIR=${KAFKA_HOME:-$READUR_CACHE/kafka}
 LIB_DIR="$HOME_DIR/$VERSION/lib"
 STATE_DIR=${KAFKA_STATE_DIR:-$HOME_DIR/broker-$PORT}
 PID_FILE="$STATE_DIR/kafka.pid"

@@ -5,7 +5,8 @@
 #
 # Multipart uploads, ranged GETs, server-side copy, ListObjectsV2 and ETags all work, which
 # s3rver (npm) lacks. Everything can be moved with environment variables:
-#   S3PROXY_VERSION (2.6.0)  S3_PORT (9555)  S3_HOME (.cache/s3proxy)
+#   S3PROXY_VERSION (2.6.0)  S3_PORT (9555)  S3_HOME (<READUR_CACHE>/s3proxy, outside the
+#   checkout, so every clone shares one server)
 #   S3_STATE_DIR (<S3_HOME>/server-<port>)  S3_HEAP (256m)
 #   S3_TEST_ACCESS_KEY (readur-test)  S3_TEST_SECRET_KEY (readur-test-secret-key)
 # The keys are for this local test server only.
@@ -16,7 +17,7 @@ source scripts/lib/apt.sh
 
 VERSION=${S3PROXY_VERSION:-2.6.0}
 PORT=${S3_PORT:-9555}
-HOME_DIR=${S3_HOME:-$PWD/.cache/s3proxy}
+HOME_DIR=${S3_HOME:-$READUR_CACHE/s3proxy}
 JAR="$HOME_DIR/$VERSION/s3proxy-$VERSION-jar-with-dependencies.jar"
 STATE_DIR=${S3_STATE_DIR:-$HOME_DIR/server-$PORT}
 PID_FILE="$STATE_DIR/s3proxy.pid"

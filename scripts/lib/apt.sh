@@ -31,3 +31,8 @@ require_command() {
     "$purpose needs it. Install it (apt-get install $package) and run again." >&2
   return 1
 }
+
+# Where the local Kafka and S3Proxy keep their jars and state: outside the checkout, so a
+# server started from one clone keeps working when that clone is deleted, and the next clone
+# finds it (and the jars) again instead of reusing a server whose folders are gone.
+READUR_CACHE=${READUR_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/readur}

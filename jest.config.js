@@ -23,7 +23,8 @@ const CORPUS_SUITES = [
 ];
 const corpusPresent = fs.existsSync(path.join(CORPUS, 'MANIFEST.tsv'));
 if (!corpusPresent) {
-  console.warn(`corpus not found at ${CORPUS}: ${CORPUS_SUITES.join(', ')} did not run`);
+  const suites = CORPUS_SUITES.map((suite) => suite.replace('<rootDir>/', '')).join(', ');
+  console.warn(`corpus not found at ${CORPUS}: ${suites} did not run`);
 }
 
 const common = {

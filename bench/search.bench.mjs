@@ -59,6 +59,7 @@ const documentService = requireDocument('./dist/index.js');
 const { searchRepository } = requireDocument('./dist/data/search.repository.js');
 const { snippetRepository } = requireDocument('./dist/data/snippet.repository.js');
 const { parseQuery } = requireDocument('./dist/domain/search.query.js');
+const { createDatabase } = requireDocument('./dist/data/database.js');
 const previous = values.previous
   ? {
       ...requireDocument(path.resolve(values.previous, 'dist/data/search.repository.js')),
@@ -373,7 +374,8 @@ async function serviceSql(
   });
   const ids = page.hits.map((hit) => hit.document.id);
   await Promise.all([
-    snippetRepository.headlines(knex, ids, match.tree),
+    // an earlier build (--previous) takes the query tree, this one the texts the page matched
+    snippetRepository.headlines(knex, ids, page.texts ?? match.tree),
     snippetRepository.substringWindows(knex, ids, match.cjk),
   ]);
   return page.total;
@@ -390,23 +392,25 @@ async function http(base, userId, entry) {
   return (await response.json()).total;
 }
 
-async function measure(knex, base, mix) {
+async function measure(knex, serviceKnex, base, mix) {
   const results = [];
   for (const entry of mix) {
     const samples = { baseline: [], sql: [], http: [], ...(previous ? { previous: [] } : {}) };
     const totals = [];
     // one warm-up of each path, then interleaved runs so cache state is shared fairly
     await baseline(knex, users[0], entry.q);
-    await serviceSql(knex, users[0], entry);
+    await serviceSql(serviceKnex, users[0], entry);
     await http(base, users[0], entry);
-    if (previous) await serviceSql(knex, users[0], entry, previous);
+    if (previous) await serviceSql(serviceKnex, users[0], entry, previous);
     for (let run = 0; run < RUNS; run += 1) {
       const userId = users[run % USERS];
       samples.baseline.push(await timed(() => baseline(knex, userId, entry.q)));
-      samples.sql.push(await timed(async () => totals.push(await serviceSql(knex, userId, entry))));
+      samples.sql.push(
+        await timed(async () => totals.push(await serviceSql(serviceKnex, userId, entry))),
+      );
       samples.http.push(await timed(() => http(base, userId, entry)));
       if (previous)
-        samples.previous.push(await timed(() => serviceSql(knex, userId, entry, previous)));
+        samples.previous.push(await timed(() => serviceSql(serviceKnex, userId, entry, previous)));
     }
     const total = Math.round(totals.reduce((sum, value) => sum + value, 0) / totals.length);
     results.push({
@@ -551,6 +555,9 @@ async function main() {
   );
   const base = `http://127.0.0.1:${service.port}`;
   const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 1, max: 4 } });
+  // the service's own pool (its session settings) for the service SQL; the baseline keeps
+  // PostgreSQL's defaults
+  const serviceKnex = createDatabase(url);
 
   try {
     const words = values.reuse ? await readMeta(knex) : await build(knex);
@@ -563,7 +570,7 @@ async function main() {
     const mix = queryMix(words).filter(
       (entry) => !kinds || kinds.some((kind) => entry.kind.includes(kind)),
     );
-    const results = await measure(knex, base, mix);
+    const results = await measure(knex, serviceKnex, base, mix);
     const indexing = await indexingTime(knex);
     process.stdout.write(`\n${table(results)}\n\n`);
     process.stdout.write(
@@ -573,6 +580,7 @@ async function main() {
     process.stdout.write(`${mixSummary(results)}\n`);
   } finally {
     await knex.destroy();
+    await serviceKnex.destroy();
     await service.close();
     await deleteTopology(exchange);
     if (!values.keep && !values.reuse) {

@@ -196,6 +196,50 @@ describe('search modes, filters, facets, paging, similar documents and bad input
       );
     });
 
+    it('when a word is on every line, then the page gives two short windows, not the whole page', async () => {
+      const reader = newUser();
+      const lines = Array.from({ length: 60 }, (_, line) => `ledger line ${line} of the ledger book`);
+      await indexDocument(harness, reader, { pages: [lines.join('\n')] });
+
+      const [hit] = (await search(harness, reader, { q: 'ledger' })).documents;
+
+      expect(hit!.snippets).toHaveLength(2);
+      expect(hit!.snippets[0]!.text.startsWith('ledger line 0 of the ledger book')).toBe(true);
+      for (const snippet of hit!.snippets) {
+        // a window spans at most 240 characters to its last match, plus context and snapping
+        expect(Array.from(snippet.text).length).toBeLessThan(400);
+        expect(new Set(highlighted(snippet))).toEqual(new Set(['ledger']));
+      }
+      const [first, second] = hit!.snippets.map((snippet) => snippet.text);
+      expect(lines.join(' ').indexOf(second!)).toBeGreaterThanOrEqual(first!.length);
+    });
+
+    it('when a phrase matches after its words stood alone, then the snippet shows the phrase', async () => {
+      const reader = newUser();
+      const alone = Array.from({ length: 12 }, (_, line) => `the harbour wall number ${line}`);
+      await indexDocument(harness, reader, {
+        pages: [`${alone.join('. ')}. A master plan. Ask the harbour master for the key.`],
+      });
+
+      const [hit] = (await search(harness, reader, { q: '"harbour master"' })).documents;
+
+      expect(highlighted(hit!.snippets[0]!)).toContain('harbour master');
+    });
+
+    it('when a page of hits is longer than one snippet query, then every hit has its snippets', async () => {
+      const reader = newUser();
+      for (let index = 0; index < 13; index += 1) {
+        await indexDocument(harness, reader, { pages: [`receipt ${index} for a walrus figurine`] });
+      }
+
+      const result = await search(harness, reader, { q: 'walrus', limit: '13' });
+
+      expect(result.documents).toHaveLength(13);
+      for (const hit of result.documents) {
+        expect(hit.snippets.map(highlighted)).toEqual([['walrus']]);
+      }
+    });
+
     it('when equal ranks are paged, then every document appears exactly once in a stable order', async () => {
       const pager = newUser();
       const created: string[] = [];

@@ -69,6 +69,7 @@ describe('ranking a bounded candidate set when a word matches very many document
     const seen = pages.flatMap((result) => result.hits.map((hit) => hit.document.id));
     expect(seen).toEqual((await page(0, 10)).hits.map((hit) => hit.document.id));
     expect(pages.map((result) => result.total)).toEqual([5, 5, 5]);
-    expect(beyond).toEqual({ hits: [], total: 5 });
+    expect(beyond.hits).toEqual([]);
+    expect(beyond.total).toBe(5);
   });
 });

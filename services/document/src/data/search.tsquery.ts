@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { QueryNode } from '../domain/search.query';
+import { INNER_PUNCTUATION, type QueryNode } from '../domain/search.query';
 
 /** The text-search configurations of migration 010; `search_config` is one of them. */
 export const SEARCH_CONFIGS = ['readur_english', 'readur_german', 'readur_simple'] as const;
@@ -12,8 +12,6 @@ export interface Fragment {
 
 /** A hyphen between letters or digits: `e-mail`, `INV-4711`, `2024-03-15`. */
 const JOINED_BY_HYPHEN = /[\p{L}\p{N}]-[\p{L}\p{N}]/u;
-/** Anything but letters and digits inside a term makes it a phrase of its parts. */
-const INNER_PUNCTUATION = /[\p{L}\p{N}][^\p{L}\p{N}]+[\p{L}\p{N}]/u;
 
 /** A tsquery literal of one lexeme, quoted for `::tsquery` (no normalisation applied). */
 export function lexemeLiteral(lexeme: string): string {

@@ -216,3 +216,22 @@ export function parseQuery(raw: string, mode: SearchMode): ParsedQuery {
 
 /** The leaves of a tree, for tests and for fuzzy expansion. */
 export const queryLeaves = leaves;
+
+/** Anything but letters and digits inside a term: the term is matched as a phrase of its parts. */
+export const INNER_PUNCTUATION = /[\p{L}\p{N}][^\p{L}\p{N}]+[\p{L}\p{N}]/u;
+
+/** Whether a document matching `node` holds words in a given order (a phrase, `INV-4711`). */
+export function holdsPhrase(node: QueryNode): boolean {
+  switch (node.kind) {
+    case 'phrase':
+      return node.text.trim().split(/\s+/u).length > 1 || INNER_PUNCTUATION.test(node.text);
+    case 'term':
+      return INNER_PUNCTUATION.test(node.text);
+    case 'lexeme':
+    case 'not':
+      return false;
+    case 'and':
+    case 'or':
+      return node.nodes.some(holdsPhrase);
+  }
+}

@@ -16,39 +16,52 @@ export const MARK_START = '\uE000';
 /** End of a match. */
 export const MARK_END = '\uE001';
 
+/** Marked text read into code points, with its highlights in order (adjacent ones apart). */
+interface ReadText {
+  characters: string[];
+  highlights: Highlight[];
+}
+
 /**
- * Turns one marked fragment into text and highlight offsets. Offsets count code points, so a
- * character outside the BMP (an emoji, a rare CJK ideograph) counts as one. Runs of
- * whitespace collapse to one space, so line breaks of OCR text do not reach the snippet.
+ * Reads marked text into code points and highlight offsets, collapsing runs of whitespace to
+ * one space so line breaks of OCR text do not reach a snippet. Offsets count code points, so
+ * a character outside the BMP (an emoji, a rare CJK ideograph) counts as one. `enough` sees
+ * each highlight as it closes; once it answers true the rest of the text is not read.
  */
-export function fromMarked(marked: string, page: number | null): Snippet | undefined {
-  const highlights: Highlight[] = [];
-  const parts: string[] = [];
-  let length = 0;
+function readMarked(
+  marked: string,
+  enough: (highlight: Highlight, word: string) => boolean = () => false,
+) {
+  const read: ReadText = { characters: [], highlights: [] };
+  const { characters, highlights } = read;
   let spaced = false;
   let start: number | undefined;
 
-  // one pass over code points: a whole page of ts_headline output comes through here
+  // one pass over code points: a whole page of ts_headline output may come through here
   for (const character of unescaped(marked.trim())) {
     if (character === MARK_START) {
-      start = length;
+      start = characters.length;
     } else if (character === MARK_END) {
-      if (start !== undefined && length > start) highlights.push({ start, end: length });
+      if (start === undefined || characters.length === start) continue;
+      const highlight = { start, end: characters.length };
       start = undefined;
+      if (enough(highlight, characters.slice(highlight.start).join(''))) break;
+      highlights.push(highlight);
     } else if (isSpace(character)) {
-      if (!spaced) {
-        parts.push(' ');
-        length += 1;
-        spaced = true;
-      }
+      if (!spaced) characters.push(' ');
+      spaced = true;
     } else {
-      parts.push(character);
-      length += 1;
+      characters.push(character);
       spaced = false;
     }
   }
+  return read;
+}
 
-  const text = parts.join('');
+/** Turns one marked fragment (a title, a whole page) into text and highlight offsets. */
+export function fromMarked(marked: string, page: number | null): Snippet | undefined {
+  const { characters, highlights } = readMarked(marked);
+  const text = characters.join('');
   if (!text) return undefined;
   return { text, page, highlights: mergeAdjacent(highlights) };
 }
@@ -82,6 +95,11 @@ function mergeAdjacent(highlights: Highlight[]): Highlight[] {
 /** Characters of context kept before the first and after the last highlight of a window. */
 const CONTEXT_BEFORE = 60;
 const CONTEXT_AFTER = 100;
+/**
+ * Longest stretch from a window's start to its last highlight's end: a word on every line
+ * would otherwise chain its matches into one window the length of the page.
+ */
+const WINDOW_SPAN = 240;
 /** Windows per page. */
 const WINDOWS_PER_PAGE = 2;
 
@@ -96,34 +114,55 @@ function snap(characters: string[], index: number, direction: -1 | 1): number {
   return position;
 }
 
-/** Cuts a fully highlighted page into windows of context around its highlights. */
-export function windowsOf(whole: Snippet, perPage = WINDOWS_PER_PAGE): Snippet[] {
-  const characters = Array.from(whole.text);
-  const windows: { from: number; to: number; highlights: Highlight[] }[] = [];
-  for (const highlight of whole.highlights) {
+/** A window before snapping: code point offsets into the text it was read from. */
+interface Window {
+  from: number;
+  to: number;
+  highlights: Highlight[];
+}
+
+/**
+ * Groups highlights, as they come in order, into at most `perPage` windows. A highlight joins
+ * the last window when it is close to it (always when it touches the previous highlight: the
+ * next word of a phrase) and the window stays within `WINDOW_SPAN`; `add` answers false for
+ * the first one that would need a window too many, as no later text can change the windows.
+ */
+function windowGrouping(perPage: number) {
+  const windows: Window[] = [];
+  const add = (highlight: Highlight): boolean => {
     const last = windows.at(-1);
-    if (last && highlight.start - last.to < CONTEXT_BEFORE) {
-      last.to = Math.min(characters.length, highlight.end + CONTEXT_AFTER);
+    const previous = last?.highlights.at(-1);
+    const touching = previous !== undefined && highlight.start - previous.end <= 1;
+    const close = last !== undefined && highlight.start - last.to < CONTEXT_BEFORE;
+    if (last && (touching || (close && highlight.end - last.from <= WINDOW_SPAN))) {
+      last.to = highlight.end + CONTEXT_AFTER;
       last.highlights.push(highlight);
-      continue;
+      return true;
     }
-    if (windows.length === perPage) break;
+    if (windows.length === perPage) return false;
+    if (last) last.to = Math.min(last.to, highlight.start - 1);
     windows.push({
-      from: Math.max(0, highlight.start - CONTEXT_BEFORE),
-      to: Math.min(characters.length, highlight.end + CONTEXT_AFTER),
+      from: Math.max(0, highlight.start - CONTEXT_BEFORE, last ? last.to + 1 : 0),
+      to: highlight.end + CONTEXT_AFTER,
       highlights: [highlight],
     });
-  }
+    return true;
+  };
+  return { windows, add };
+}
 
+/** The windows' text, snapped to spaces, with their (merged) highlights relative to it. */
+function cutWindows(read: ReadText, windows: Window[], page: number | null): Snippet[] {
+  const { characters } = read;
   return windows.map((window) => {
     const from = snap(characters, window.from, -1);
-    const to = snap(characters, window.to, 1);
+    const to = snap(characters, Math.min(characters.length, window.to), 1);
     const slice = characters.slice(from, to);
     const lead = slice.length - Array.from(slice.join('').trimStart()).length;
     return {
       text: slice.join('').trim(),
-      page: whole.page,
-      highlights: window.highlights.map(({ start, end }) => ({
+      page,
+      highlights: mergeAdjacent(window.highlights).map(({ start, end }) => ({
         start: start - from - lead,
         end: end - from - lead,
       })),
@@ -131,10 +170,72 @@ export function windowsOf(whole: Snippet, perPage = WINDOWS_PER_PAGE): Snippet[]
   });
 }
 
-/** Snippets of one page from `ts_headline` output with every match marked. */
-export function fromHeadline(headline: string, page: number | null): Snippet[] {
-  const whole = fromMarked(headline, page);
-  return whole && whole.highlights.length > 0 ? windowsOf(whole) : [];
+/**
+ * Windows seeded by runs of touching highlights of different words (the words of a phrase,
+ * which `ts_headline` marks one by one, but also every lone occurrence of them): any other
+ * highlight joins a window it is close to, or one that a run opens shortly after it, and is
+ * passed over otherwise.
+ */
+function phraseGrouping(perPage: number) {
+  const grouping = windowGrouping(perPage);
+  let passed: Highlight[] = [];
+  let run: Highlight[] = [];
+  let runWords = new Set<string>();
+
+  const flush = (): boolean => {
+    const seeds = run;
+    const seeded = runWords.size > 1;
+    run = [];
+    runWords = new Set();
+    const first = seeds[0];
+    if (!first) return true;
+    const last = grouping.windows.at(-1);
+    const close = last !== undefined && first.start - last.to < CONTEXT_BEFORE;
+    if (!seeded && !close) {
+      passed.push(...seeds);
+      return true;
+    }
+    const before = passed.filter((highlight) => highlight.start >= first.start - CONTEXT_BEFORE);
+    passed = [];
+    return [...before, ...seeds].every((highlight) => grouping.add(highlight));
+  };
+
+  const add = (highlight: Highlight, word: string): boolean => {
+    const previous = run.at(-1);
+    const more = previous && highlight.start - previous.end <= 1 ? true : flush();
+    run.push(highlight);
+    runWords.add(word.toLowerCase());
+    return more;
+  };
+  return { windows: grouping.windows, add, finish: flush };
+}
+
+/**
+ * Snippets of one page from `ts_headline` output with every match marked: windows of context
+ * around the first matches, or with `phrase` (the query holds one) around the first runs of
+ * touching matches, falling back to single matches where the page has no run. The page is
+ * read only until a match shows the windows are complete (for a common word, its first few
+ * hundred characters).
+ */
+export function fromHeadline(
+  headline: string,
+  page: number | null,
+  { phrase = false }: { phrase?: boolean } = {},
+): Snippet[] {
+  if (!phrase) {
+    const grouping = windowGrouping(WINDOWS_PER_PAGE);
+    const read = readMarked(headline, (highlight) => !grouping.add(highlight));
+    return cutWindows(read, grouping.windows, page);
+  }
+
+  const grouping = phraseGrouping(WINDOWS_PER_PAGE);
+  const read = readMarked(headline, (highlight, word) => !grouping.add(highlight, word));
+  grouping.finish();
+  if (grouping.windows.length > 0) return cutWindows(read, grouping.windows, page);
+
+  const single = windowGrouping(WINDOWS_PER_PAGE);
+  read.highlights.every((highlight) => single.add(highlight));
+  return cutWindows(read, single.windows, page);
 }
 
 /** A window of `text` around each occurrence of the substrings (the CJK fallback). */

@@ -8,10 +8,11 @@ import {
   type SearchMatch,
   type SearchScope,
 } from '../data/search.repository';
+import type { QueryTexts } from '../data/search.candidates';
 import { snippetRepository } from '../data/snippet.repository';
 import type { DocumentRecord } from './document.types';
 import { documentNotFound } from './document.errors';
-import { parseQuery, type QueryNode, type SearchMode } from './search.query';
+import { holdsPhrase, parseQuery, type QueryNode, type SearchMode } from './search.query';
 import { aroundSubstrings, fromHeadline, fromMarked, type Snippet } from './search.snippet';
 
 /** What search needs: the database and the (possibly disabled) cache. */
@@ -123,17 +124,19 @@ async function snippetsFor(
   deps: SearchDeps,
   ids: string[],
   match: SearchMatch,
+  texts: QueryTexts,
 ): Promise<Map<string, Snippet[]>> {
   const [headlines, windows] = await Promise.all([
-    snippetRepository.headlines(deps.knex, ids, match.tree),
+    snippetRepository.headlines(deps.knex, ids, texts),
     snippetRepository.substringWindows(deps.knex, ids, match.cjk),
   ]);
 
+  const phrase = holdsPhrase(match.tree);
   const byDocument = new Map<string, Snippet[]>();
   const add = (id: string, snippets: Snippet[]) =>
     byDocument.set(id, [...(byDocument.get(id) ?? []), ...snippets]);
   for (const row of headlines.filter((entry) => entry.page !== null)) {
-    add(row.document_id, fromHeadline(row.headline, row.page));
+    add(row.document_id, fromHeadline(row.headline, row.page, { phrase }));
   }
   for (const row of windows) add(row.document_id, aroundSubstrings(row.text, match.cjk, row.page));
   for (const row of headlines.filter((entry) => entry.page === null)) {
@@ -165,7 +168,7 @@ export async function searchDocuments(
     const page = await searchRepository.search(deps.knex, scope, match, input.filters, input);
 
     const ids = page.hits.map((hit) => hit.document.id);
-    const snippets = await snippetsFor(deps, ids, match);
+    const snippets = await snippetsFor(deps, ids, match, page.texts);
     const hits = page.hits.map((hit) => ({
       ...hit,
       snippets: (snippets.get(hit.document.id) ?? []).slice(0, SNIPPETS_PER_DOCUMENT),

@@ -5,6 +5,7 @@ import * as searchFolding from './010_search_folding';
 import * as searchPages from './011_search_pages';
 import * as searchCandidates from './012_search_candidates';
 import * as searchMatchCost from './013_search_match_cost';
+import * as searchMatchCostToasted from './014_search_match_cost_toasted';
 import * as ocrLanguages from './020_ocr_languages';
 import * as ocrJobs from './021_ocr_jobs';
 import * as documentSources from './030_document_sources';
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '011_search_pages': searchPages,
   '012_search_candidates': searchCandidates,
   '013_search_match_cost': searchMatchCost,
+  '014_search_match_cost_toasted': searchMatchCostToasted,
   '020_ocr_languages': ocrLanguages,
   '021_ocr_jobs': ocrJobs,
   '030_document_sources': documentSources,

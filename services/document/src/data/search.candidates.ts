@@ -16,7 +16,7 @@ export interface RankingBounds {
 }
 
 /** Measured with `bench/search.bench.mjs` (README, Performance → Search). */
-export const RANKING_BOUNDS: RankingBounds = { rankEveryMatchUpTo: 1000, newestCandidates: 500 };
+export const RANKING_BOUNDS: RankingBounds = { rankEveryMatchUpTo: 1000, newestCandidates: 300 };
 
 /** CJK substrings and fuzzy title matches: the parts of a match no vector index answers. */
 export interface ExtraMatch {
@@ -54,7 +54,9 @@ function ownQuery(texts: QueryTexts): Fragment {
   };
 }
 
-const MATCH_COLUMNS = 'd.id, d.created_at, d.title, d.search_cjk, d.search_vector AS vector';
+/** Columns of a matched row: what ranking reads, and the title and CJK runs only for CJK. */
+const matchColumns = (extra: ExtraMatch) =>
+  `d.id, d.created_at, d.search_vector AS vector${extra.cjk.length > 0 ? ', d.title, d.search_cjk' : ''}`;
 
 /**
  * Every match of the caller, one `UNION ALL` branch per configuration in use: a document is
@@ -63,7 +65,7 @@ const MATCH_COLUMNS = 'd.id, d.created_at, d.title, d.search_cjk, d.search_vecto
  */
 export function matchedSql(texts: QueryTexts, filter: Fragment, extra: ExtraMatch): Fragment {
   const branches: Fragment[] = configsOf(texts).map((config) => ({
-    sql: `SELECT ${MATCH_COLUMNS}, ?::tsquery AS q
+    sql: `SELECT ${matchColumns(extra)}, ?::tsquery AS q
           FROM documents d
           WHERE ${filter.sql} AND d.search_config = '${config}'::regconfig
             AND d.search_vector @@ ?::tsquery`,
@@ -86,7 +88,7 @@ export function matchedSql(texts: QueryTexts, filter: Fragment, extra: ExtraMatc
   if (extras.length > 0) {
     const own = ownQuery(texts);
     branches.push({
-      sql: `SELECT ${MATCH_COLUMNS}, ${own.sql} AS q
+      sql: `SELECT ${matchColumns(extra)}, ${own.sql} AS q
             FROM documents d
             WHERE ${filter.sql} AND (${extras.map((part) => part.sql).join(' OR ')})
               AND NOT coalesce(d.search_vector @@ ${own.sql}, false)`,

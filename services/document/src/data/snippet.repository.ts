@@ -44,10 +44,10 @@ const constantQueryBindings = (texts: QueryTexts) =>
   SEARCH_CONFIGS.map((config) => texts[config] || null);
 
 /**
- * Documents per headline query. `ts_headline` parses the whole page again (about 0.6 ms for
- * 4 KB), so a page of 20 hits is marked by two queries at once, one backend each.
+ * Headline queries per page of hits, run at once on as many connections: `ts_headline` parses
+ * the whole page again (about 0.6 ms for 4 KB), and one backend does the pages one by one.
  */
-const HEADLINE_BATCH = 10;
+const HEADLINE_QUERIES = 2;
 
 /** Up to two matching pages per document, and each matching title, in one query. */
 async function headlineBatch(
@@ -91,9 +91,11 @@ async function headlineBatch(
 export const snippetRepository = {
   /** Up to two matching pages per document, and each matching title, under `texts`. */
   async headlines(knex: Knex, documentIds: string[], texts: QueryTexts): Promise<MarkedPage[]> {
+    if (documentIds.length === 0) return [];
+    const size = Math.ceil(documentIds.length / HEADLINE_QUERIES);
     const batches: string[][] = [];
-    for (let from = 0; from < documentIds.length; from += HEADLINE_BATCH) {
-      batches.push(documentIds.slice(from, from + HEADLINE_BATCH));
+    for (let from = 0; from < documentIds.length; from += size) {
+      batches.push(documentIds.slice(from, from + size));
     }
     const marked = await Promise.all(batches.map((ids) => headlineBatch(knex, ids, texts)));
     return marked.flat();

@@ -198,7 +198,10 @@ describe('search modes, filters, facets, paging, similar documents and bad input
 
     it('when a word is on every line, then the page gives two short windows, not the whole page', async () => {
       const reader = newUser();
-      const lines = Array.from({ length: 60 }, (_, line) => `ledger line ${line} of the ledger book`);
+      const lines = Array.from(
+        { length: 60 },
+        (_, line) => `ledger line ${line} of the ledger book`,
+      );
       await indexDocument(harness, reader, { pages: [lines.join('\n')] });
 
       const [hit] = (await search(harness, reader, { q: 'ledger' })).documents;

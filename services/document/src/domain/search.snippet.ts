@@ -45,8 +45,8 @@ function readMarked(
       if (start === undefined || characters.length === start) continue;
       const highlight = { start, end: characters.length };
       start = undefined;
-      if (enough(highlight, characters.slice(highlight.start).join(''))) break;
       highlights.push(highlight);
+      if (enough(highlight, characters.slice(highlight.start).join(''))) break;
     } else if (isSpace(character)) {
       if (!spaced) characters.push(' ');
       spaced = true;
@@ -140,9 +140,8 @@ function windowGrouping(perPage: number) {
       return true;
     }
     if (windows.length === perPage) return false;
-    if (last) last.to = Math.min(last.to, highlight.start - 1);
     windows.push({
-      from: Math.max(0, highlight.start - CONTEXT_BEFORE, last ? last.to + 1 : 0),
+      from: Math.max(0, highlight.start - CONTEXT_BEFORE),
       to: highlight.end + CONTEXT_AFTER,
       highlights: [highlight],
     });
@@ -151,12 +150,31 @@ function windowGrouping(perPage: number) {
   return { windows, add };
 }
 
-/** The windows' text, snapped to spaces, with their (merged) highlights relative to it. */
+/**
+ * The windows' text, snapped to spaces, with their (merged) highlights relative to it. A window
+ * never shows a match it does not highlight, nor text of the window before it: its edges stop
+ * at the nearest match outside it (one left for a later window, passed over, or past the last).
+ */
 function cutWindows(read: ReadText, windows: Window[], page: number | null): Snippet[] {
-  const { characters } = read;
+  const { characters, highlights } = read;
+  let previousTo = 0;
   return windows.map((window) => {
-    const from = snap(characters, window.from, -1);
-    const to = snap(characters, Math.min(characters.length, window.to), 1);
+    const inside = new Set(window.highlights);
+    const first = window.highlights[0]?.start ?? window.from;
+    const last = window.highlights.at(-1)?.end ?? window.to;
+    const outside = highlights.filter((highlight) => !inside.has(highlight));
+    const lower = Math.max(
+      previousTo,
+      ...outside.filter((other) => other.end <= first).map((other) => other.end),
+    );
+    const upper = Math.min(
+      characters.length,
+      ...outside.filter((other) => other.start >= last).map((other) => other.start),
+    );
+    const from = Math.max(lower, snap(characters, Math.max(lower, window.from), -1));
+    const to = Math.min(upper, snap(characters, Math.min(upper, window.to), 1));
+    previousTo = to;
+
     const slice = characters.slice(from, to);
     const lead = slice.length - Array.from(slice.join('').trimStart()).length;
     return {

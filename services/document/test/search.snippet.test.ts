@@ -15,12 +15,15 @@ const LONG_WORD = 'x'.repeat(30);
 
 /** `ts_headline`-like output: words, some marked, with the gaps OCR text has. */
 function markedPage(random: () => number): string {
-  const density = random() * 0.6;
+  const touching = random() < 0.2;
+  const density = touching ? 0.9 : random() * 0.6;
   let page = '';
   for (let index = 0, count = 3 + Math.floor(random() * 300); index < count; index += 1) {
     const word = random() < 0.02 ? LONG_WORD : WORDS[Math.floor(random() * WORDS.length)]!;
     const marked = random() < density ? `${MARK_START}${word}${MARK_END}` : word;
-    page += marked + GAPS[Math.floor(random() * GAPS.length)]!;
+    // some pages are long runs of touching matches (a word marked on every line, a list)
+    const gap = touching ? ' ' : GAPS[Math.floor(random() * GAPS.length)]!;
+    page += marked + gap;
   }
   return page;
 }
@@ -102,6 +105,15 @@ describe('snippet windows from a fully marked page', () => {
     expect(failures).toEqual([]);
   });
 
+  it('when every word of a page is a match, then the windows still stop at their span', () => {
+    const page = Array.from({ length: 200 }, () => `${MARK_START}Total${MARK_END}`).join('\n');
+
+    const snippets = fromHeadline(page, 1);
+
+    expect(snippets).toHaveLength(2);
+    expect(snippets.every((snippet) => Array.from(snippet.text).length <= 240)).toBe(true);
+  });
+
   it('when a word is marked on every line, then the page gives two windows of bounded length', () => {
     const page = Array.from(
       { length: 80 },
@@ -127,6 +139,18 @@ describe('snippet windows from a fully marked page', () => {
       snippet!.highlights.map((h) => Array.from(snippet!.text).slice(h.start, h.end).join(''));
     expect(cut(plain)).not.toContain('harbour master');
     expect(cut(phrase)).toContain('harbour master');
+  });
+
+  it('when lone words stand near a full window, then phrase mode keeps the second window for the next phrase', () => {
+    const filler = 'w '.repeat(30);
+    const lone = Array.from({ length: 5 }, () => `${MARK_START}harbour${MARK_END} ${filler}`);
+    const phrase = `${MARK_START}harbour${MARK_END} ${MARK_START}master${MARK_END}`;
+    const page = `${phrase} ${lone.join('')}${'z '.repeat(300)}${phrase} two`;
+
+    const snippets = fromHeadline(page, 1, { phrase: true });
+
+    expect(snippets).toHaveLength(2);
+    expect(snippets[1]!.text).toContain('harbour master two');
   });
 
   it('when no run of different words is marked, then phrase mode falls back to single matches', () => {

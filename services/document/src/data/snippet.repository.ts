@@ -22,7 +22,7 @@ export const SNIPPET_PAGE_LIMIT = 200;
 /** Pages with snippets per document. */
 export const SNIPPET_PAGES_PER_DOCUMENT = 2;
 
-/** Every match marked; `windowsOf` cuts the snippets with context on both sides. */
+/** Every match marked; `fromHeadline` cuts the snippets with context on both sides. */
 const HEADLINE_OPTIONS = `StartSel=${MARK_START}, StopSel=${MARK_END}, HighlightAll=true`;
 
 /** The page text as indexed (folded at write time), without our marker characters. */

@@ -26,7 +26,8 @@ interface ReadText {
  * Reads marked text into code points and highlight offsets, collapsing runs of whitespace to
  * one space so line breaks of OCR text do not reach a snippet. Offsets count code points, so
  * a character outside the BMP (an emoji, a rare CJK ideograph) counts as one. `enough` sees
- * each highlight as it closes; once it answers true the rest of the text is not read.
+ * each highlight as it closes; once it answers true the walk over the code points stops (the
+ * whole text is still trimmed and unescaped first, in one native pass each).
  */
 function readMarked(
   marked: string,
@@ -42,7 +43,10 @@ function readMarked(
     if (character === MARK_START) {
       start = characters.length;
     } else if (character === MARK_END) {
-      if (start === undefined || characters.length === start) continue;
+      if (start === undefined || characters.length === start) {
+        start = undefined;
+        continue;
+      }
       const highlight = { start, end: characters.length };
       start = undefined;
       highlights.push(highlight);
@@ -123,22 +127,23 @@ interface Window {
 
 /**
  * Groups highlights, as they come in order, into at most `perPage` windows. A highlight joins
- * the last window when it is close to it (always when it touches the previous highlight: the
- * next word of a phrase) and the window stays within `WINDOW_SPAN`; `add` answers false for
- * the first one that would need a window too many, as no later text can change the windows.
+ * the last window when it is close to it and the window stays within `WINDOW_SPAN`; `add`
+ * answers false for the first one that would need a window too many: no later text changes
+ * the windows then (`cutWindows` keeps their edges off any match outside them).
  */
 function windowGrouping(perPage: number) {
   const windows: Window[] = [];
-  const add = (highlight: Highlight): boolean => {
+  /** Adds `highlight` to the last window if it is close enough; false when it is not. */
+  const join = (highlight: Highlight): boolean => {
     const last = windows.at(-1);
-    const previous = last?.highlights.at(-1);
-    const touching = previous !== undefined && highlight.start - previous.end <= 1;
-    const close = last !== undefined && highlight.start - last.to < CONTEXT_BEFORE;
-    if (last && (touching || (close && highlight.end - last.from <= WINDOW_SPAN))) {
-      last.to = highlight.end + CONTEXT_AFTER;
-      last.highlights.push(highlight);
-      return true;
-    }
+    if (!last || highlight.start - last.to >= CONTEXT_BEFORE) return false;
+    if (highlight.end - last.from > WINDOW_SPAN) return false;
+    last.to = highlight.end + CONTEXT_AFTER;
+    last.highlights.push(highlight);
+    return true;
+  };
+  const add = (highlight: Highlight): boolean => {
+    if (join(highlight)) return true;
     if (windows.length === perPage) return false;
     windows.push({
       from: Math.max(0, highlight.start - CONTEXT_BEFORE),
@@ -147,7 +152,7 @@ function windowGrouping(perPage: number) {
     });
     return true;
   };
-  return { windows, add };
+  return { windows, join, add };
 }
 
 /**
@@ -205,15 +210,12 @@ function phraseGrouping(perPage: number) {
     const seeded = runWords.size > 1;
     run = [];
     runWords = new Set();
-    const first = seeds[0];
-    if (!first) return true;
-    const last = grouping.windows.at(-1);
-    const close = last !== undefined && first.start - last.to < CONTEXT_BEFORE;
-    if (!seeded && !close) {
-      passed.push(...seeds);
+    if (!seeded) {
+      passed.push(...seeds.filter((highlight) => !grouping.join(highlight)));
       return true;
     }
-    const before = passed.filter((highlight) => highlight.start >= first.start - CONTEXT_BEFORE);
+    const from = (seeds[0]?.start ?? 0) - CONTEXT_BEFORE;
+    const before = passed.filter((highlight) => highlight.start >= from);
     passed = [];
     return [...before, ...seeds].every((highlight) => grouping.add(highlight));
   };
@@ -232,8 +234,8 @@ function phraseGrouping(perPage: number) {
  * Snippets of one page from `ts_headline` output with every match marked: windows of context
  * around the first matches, or with `phrase` (the query holds one) around the first runs of
  * touching matches, falling back to single matches where the page has no run. The page is
- * read only until a match shows the windows are complete (for a common word, its first few
- * hundred characters).
+ * walked only until a match shows the windows are complete (for a common word, its first few
+ * hundred characters); `ts_headline` has marked all of it by then.
  */
 export function fromHeadline(
   headline: string,

@@ -6,6 +6,7 @@ import * as searchPages from './011_search_pages';
 import * as searchCandidates from './012_search_candidates';
 import * as searchMatchCost from './013_search_match_cost';
 import * as searchMatchCostToasted from './014_search_match_cost_toasted';
+import * as searchWordsUserTrigram from './015_search_words_user_trigram';
 import * as ocrLanguages from './020_ocr_languages';
 import * as ocrJobs from './021_ocr_jobs';
 import * as documentSources from './030_document_sources';
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '012_search_candidates': searchCandidates,
   '013_search_match_cost': searchMatchCost,
   '014_search_match_cost_toasted': searchMatchCostToasted,
+  '015_search_words_user_trigram': searchWordsUserTrigram,
   '020_ocr_languages': ocrLanguages,
   '021_ocr_jobs': ocrJobs,
   '030_document_sources': documentSources,

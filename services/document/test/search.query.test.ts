@@ -229,7 +229,7 @@ describe('search modes, filters, facets, paging, similar documents and bad input
       expect(highlighted(hit!.snippets[0]!)).toContain('harbour master');
     });
 
-    it('when a page of hits is longer than one snippet query, then every hit has its snippets', async () => {
+    it('when a page holds many hits, then every hit has its snippets', async () => {
       const reader = newUser();
       for (let index = 0; index < 13; index += 1) {
         await indexDocument(harness, reader, { pages: [`receipt ${index} for a walrus figurine`] });

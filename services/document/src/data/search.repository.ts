@@ -77,7 +77,7 @@ type Row = Parameters<typeof toRecord>[0] & { rank: number; total: string };
  * a user's rows through the date (or label, source, status) index and checks each row's
  * vector, reading (detoasting) thousands of them, because it charges the text index's row
  * check as if it ran, though an exact GIN bitmap needs none: a word in every document from a
- * date on (60 % of the user's documents) took 28–163 ms one branch through the date index,
+ * date on (60 % of the user's documents) took 28–163 ms for one branch through the date index,
  * 13–18 ms through the text index. The price: a narrow filter no longer narrows the reading
  * (the same word within one day: 0.1 ms through the date index, 8–13 ms now), so a filter
  * never makes a search slower than the search without it, but seldom faster either.

@@ -212,6 +212,8 @@ describe('search modes, filters, facets, paging, similar documents and bad input
         // a window spans at most 240 characters to its last match, plus context and snapping
         expect(Array.from(snippet.text).length).toBeLessThan(400);
         expect(new Set(highlighted(snippet))).toEqual(new Set(['ledger']));
+        // every occurrence shown is highlighted, none at a window's edge left plain
+        expect(highlighted(snippet)).toHaveLength(snippet.text.split('ledger').length - 1);
       }
       const [first, second] = hit!.snippets.map((snippet) => snippet.text);
       expect(lines.join(' ').indexOf(second!)).toBeGreaterThanOrEqual(first!.length);
@@ -229,7 +231,7 @@ describe('search modes, filters, facets, paging, similar documents and bad input
       expect(highlighted(hit!.snippets[0]!)).toContain('harbour master');
     });
 
-    it('when a page holds many hits, then every hit has its snippets', async () => {
+    it('when a page of hits is marked by two headline queries, then every hit has its snippets', async () => {
       const reader = newUser();
       for (let index = 0; index < 13; index += 1) {
         await indexDocument(harness, reader, { pages: [`receipt ${index} for a walrus figurine`] });

@@ -64,12 +64,14 @@ describe('a sync killed mid-way', () => {
       }),
     });
     const id = ((await created.json()) as { id: string }).id;
+    let killedRunId: string | undefined;
     await waitFor(
       async () => {
         const run = await harness
           .knex('source_sync_runs')
           .where({ source_id: id })
-          .first<{ files_seen: number }>('files_seen');
+          .first<{ id: string; files_seen: number }>('id', 'files_seen');
+        killedRunId = run?.id;
         return (run?.files_seen ?? 0) >= 100;
       },
       { timeoutMs: 30_000, intervalMs: 20 },
@@ -79,10 +81,12 @@ describe('a sync killed mid-way', () => {
     const before = (await documentsOf(harness, user.id)).length;
 
     const replica = await harness.startReplica({ SYNC_SCHEDULER_TICK_MS: '100' });
+    // the killed run turns interrupted first: wait for the run after it
     const status = await waitForRun(
       { ...harness, baseUrl: `http://127.0.0.1:${replica.port}` },
       user,
       id,
+      killedRunId,
     );
 
     const runs = await harness

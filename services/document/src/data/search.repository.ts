@@ -105,11 +105,13 @@ function filterSql(scope: SearchScope, filters: SearchFilters): Fragment {
     add(`(d.source_id = ANY(${TEXT_ARRAY}::uuid[])${uploads})`, json(ids));
   }
 
-  const checked = conditions.length > 0 ? [`(${conditions.join(' AND ')}) IS TRUE`] : [];
-  const user = 'userId' in scope ? ['d.user_id = ?'] : [];
+  const parts: Fragment[] = [
+    ...('userId' in scope ? [{ sql: 'd.user_id = ?', bindings: [scope.userId] }] : []),
+    ...(conditions.length > 0 ? [{ sql: `(${conditions.join(' AND ')}) IS TRUE`, bindings }] : []),
+  ];
   return {
-    sql: [...user, ...checked].join(' AND ') || 'TRUE',
-    bindings: [...('userId' in scope ? [scope.userId] : []), ...bindings],
+    sql: parts.map((part) => part.sql).join(' AND ') || 'TRUE',
+    bindings: parts.flatMap((part) => part.bindings),
   };
 }
 

@@ -31,7 +31,7 @@ interface ReadText {
  */
 function readMarked(
   marked: string,
-  enough: (highlight: Highlight, word: string) => boolean = () => false,
+  enough: (highlight: Highlight, characters: string[]) => boolean = () => false,
 ) {
   const read: ReadText = { characters: [], highlights: [] };
   const { characters, highlights } = read;
@@ -50,7 +50,7 @@ function readMarked(
       const highlight = { start, end: characters.length };
       start = undefined;
       highlights.push(highlight);
-      if (enough(highlight, characters.slice(highlight.start).join(''))) break;
+      if (enough(highlight, characters)) break;
     } else if (isSpace(character)) {
       if (!spaced) characters.push(' ');
       spaced = true;
@@ -249,12 +249,15 @@ export function fromHeadline(
   }
 
   const grouping = phraseGrouping(WINDOWS_PER_PAGE);
-  const read = readMarked(headline, (highlight, word) => !grouping.add(highlight, word));
+  const read = readMarked(
+    headline,
+    (highlight, characters) => !grouping.add(highlight, characters.slice(highlight.start).join('')),
+  );
   grouping.finish();
   if (grouping.windows.length > 0) return cutWindows(read, grouping.windows, page);
 
   const single = windowGrouping(WINDOWS_PER_PAGE);
-  read.highlights.every((highlight) => single.add(highlight));
+  for (const highlight of read.highlights) if (!single.add(highlight)) break;
   return cutWindows(read, single.windows, page);
 }
 
